@@ -1,0 +1,45 @@
+/*
+ * audit.h - the audit trail of one-off runs in <schema>.runs, exclusive task
+ * locks, and `entrypoint history`.
+ *
+ * cmd.c calls audit_begin() before the child starts and audit_end() after
+ * supervise_run() returns; nothing here runs inside the supervise loop.
+ */
+#ifndef AUDIT_H
+#define AUDIT_H
+
+#include "config.h"
+
+struct audit_run {
+	/* set by the caller */
+	const char *command;		/* "task", "shell", "run", "migrate" */
+	const char *task;		/* task name or NULL */
+	char *const *argv;		/* what runs; masked before recording */
+	int dry_run;
+	int exclusive;			/* take the task's advisory lock */
+	long exclusive_wait_ms;
+	/* set by audit_begin */
+	char id[40];			/* run id (ENTRYPOINT_RUN_ID) */
+	void *priv;			/* connection, lock state */
+};
+
+/*
+ * Generate run->id, write the "running" row, take the exclusive lock.
+ * Return 0 to go ahead, or the exit code to stop with (EXIT_UNAVAILABLE
+ * when audit = required and the row cannot be written, EXIT_TEMPFAIL when
+ * the exclusive lock is held elsewhere: recorded as refused).
+ */
+int audit_begin(const struct config *cfg, struct audit_run *run);
+
+/*
+ * Complete the row: exit_code, signal, status (succeeded, failed,
+ * timed_out, interrupted), finished_at; release the lock and the
+ * connection.  Never fails the run: problems are warnings.
+ */
+void audit_end(const struct config *cfg, struct audit_run *run,
+    int exit_code, int signal, int timed_out, int interrupted);
+
+/* entrypoint history [-n N] [--task NAME] [--json] */
+int cmd_history(struct config *cfg, int argc, char **argv);
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * main.c - entrypoint: the ENTRYPOINT and PID 1 of an application's image.
+ *
+ * Top to bottom: block signals, read global options, find the command, load
+ * the config when the command needs it, dispatch, exit with its code.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "cmd.h"
+#include "config.h"
+#include "exitcode.h"
+#include "log.h"
+#include "mask.h"
+#include "migrate.h"
+#include "sig.h"
+#include "supervise.h"
+#include "util.h"
+
+extern char **environ;
+
+enum cmd_needs {
+	NEEDS_CONFIG = 1 << 0	/* load entrypoint.ini first */
+};
+
+struct cmd_struct {
+	const char *name;
+	int (*fn)(struct config *cfg, int argc, char **argv);
+	unsigned needs;
+};
+
+static const struct cmd_struct commands[] = {
+	{ "web", cmd_process, NEEDS_CONFIG },
+	{ "worker", cmd_process, NEEDS_CONFIG },
+	{ "migrate", cmd_migrate, NEEDS_CONFIG },
+	{ "task", cmd_task, NEEDS_CONFIG },
+	{ "tasks", cmd_tasks, NEEDS_CONFIG },
+	{ "shell", cmd_shell, NEEDS_CONFIG },
+	{ "run", cmd_run, NEEDS_CONFIG },
+	{ "history", cmd_history, NEEDS_CONFIG },
+	{ "check", cmd_check, NEEDS_CONFIG },
+	{ "env", cmd_env, NEEDS_CONFIG },
+	{ "version", cmd_version, 0 },
+	{ "help", cmd_help, 0 },
+};
+
+static const struct cmd_struct *
+get_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/*
+ * An unknown first argument: name the closest command or process and exit
+ * 64.  cfg may be NULL when the config could not be read.
+ */
+static int
+unknown_command(const char *name, const struct config *cfg)
+{
+	const char *names[ARRAY_LEN(commands) + 64];
+	const char *best;
+	size_t n = 0, i;
+
+	for (i = 0; i < ARRAY_LEN(commands); i++)
+		names[n++] = commands[i].name;
+	for (i = 0; cfg && i < cfg->nprocs && n < ARRAY_LEN(names); i++)
+		names[n++] = cfg->procs[i].name;
+	best = closest_name(name, names, n);
+	log_set_command(NULL);
+	if (best)
+		log_error("unrecognized command \"%s\"; did you mean \"%s\"? "
+		    "(see 'entrypoint help'; 'entrypoint run CMD' runs any "
+		    "command)", name, best);
+	else
+		log_error("unrecognized command \"%s\" (see 'entrypoint "
+		    "help'; 'entrypoint run CMD' runs any command)", name);
+	return EXIT_USAGE;
+}
+
+static int
+usage_error(const char *what, const char *arg)
+{
+	log_error("%s \"%s\"", what, arg);
+	fprintf(stderr, "usage: entrypoint [-c FILE] COMMAND [ARGS...]  "
+	    "(see 'entrypoint help')\n");
+	return EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct cmd_struct *cmd;
+	struct config cfg;
+	const char *config_path = NULL, *debug;
+	int i = 1, code;
+
+	if (sig_init() < 0) {
+		log_errno("could not set up signal handling");
+		return EXIT_OSERR;
+	}
+	debug = getenv("ENTRYPOINT_DEBUG");
+	log_set_debug(debug && *debug && strcmp(debug, "0") != 0);
+
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "-c") == 0 ||
+		    strcmp(argv[i], "--config") == 0) {
+			if (i + 1 >= argc)
+				return usage_error("missing file name after "
+				    "option", argv[i]);
+			config_path = argv[i + 1];
+			i += 2;
+		} else if (starts_with(argv[i], "--config=")) {
+			config_path = argv[i] + strlen("--config=");
+			i++;
+		} else if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			return cmd_help(NULL, 1, argv + i);
+		} else if (strcmp(argv[i], "-V") == 0 ||
+		    strcmp(argv[i], "--version") == 0) {
+			return cmd_version(NULL, 1, argv + i);
+		} else {
+			return usage_error("unrecognized option",
+			    argv[i]);
+		}
+	}
+	if (i >= argc) {
+		cmd_usage(NULL, stderr);
+		return EXIT_USAGE;
+	}
+	argc -= i;
+	argv += i;
+
+	cmd = get_command(argv[0]);
+	if (cmd && cmd_wants_help(argc, argv)) {
+		cmd_usage(cmd->name, stdout);
+		return EXIT_OK;
+	}
+	log_set_command(argv[0]);
+	if (cmd && !(cmd->needs & NEEDS_CONFIG))
+		return cmd->fn(NULL, argc, argv);
+
+	if (config_load(&cfg, config_path, environ) < 0)
+		return cmd ? EXIT_CONFIG : unknown_command(argv[0], NULL);
+	log_set_format(cfg.app.log_json ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+	mask_set_names(cfg.app.secret_env);
+	if (!cmd) {
+		if (!config_process(&cfg, argv[0])) {
+			code = unknown_command(argv[0], &cfg);
+			config_release(&cfg);
+			return code;
+		}
+		if (cmd_wants_help(argc, argv)) {
+			cmd_usage("web", stdout);
+			config_release(&cfg);
+			return EXIT_OK;
+		}
+		cmd = get_command("web");
+	}
+	if (supervise_init() < 0)
+		log_warn_errno("could not become a child subreaper");
+	code = cmd->fn(&cfg, argc, argv);
+	config_release(&cfg);
+	return code;
+}

@@ -1,0 +1,27 @@
+/*
+ * sig.h - the process's signal set-up, done once as main()'s first step.
+ *
+ * Every asynchronous signal is blocked and received through one signalfd
+ * (no handlers: a PID 1 silently drops unblocked signals left at SIG_DFL).
+ * SEGV BUS FPE ILL ABRT TRAP SYS stay unblocked so that a crash is a crash.
+ * Children start with an empty mask (sig_child_mask()).
+ */
+#ifndef SIG_H
+#define SIG_H
+
+#include <signal.h>
+#include <sys/signalfd.h>
+
+/* Block signals and open the signalfd.  Return 0 or -1 (errno set). */
+int sig_init(void);
+/* The signalfd (O_NONBLOCK, O_CLOEXEC), or -1 before sig_init(). */
+int sig_fd(void);
+/* The mask a child restores before exec: empty, never what we inherited. */
+const sigset_t *sig_child_mask(void);
+/*
+ * Read one pending signal without blocking.  Return its number, 0 when none
+ * is pending, -1 on error.  info may be NULL.
+ */
+int sig_read(struct signalfd_siginfo *info);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * spawn.h - start one child process.
+ *
+ * Everything that can fail or allocate happens in the parent before fork():
+ * PATH is resolved, argv and envp are built, stdio is flushed.  The child
+ * then only calls async-signal-safe functions: setpgid(0,0), tcsetpgrp() on
+ * the terminal when asked (ENOTTY/ENXIO/EBADF tolerated), default
+ * dispositions for every ignored signal, the empty mask, setgroups/setgid/
+ * setuid when asked, execve.  An exec failure reaches the parent through an
+ * O_CLOEXEC pipe (EOF means exec succeeded); the child then _exit()s with
+ * 127 (ENOENT) or 126.
+ */
+#ifndef SPAWN_H
+#define SPAWN_H
+
+#include <sys/types.h>
+
+enum spawn_flags {
+	SPAWN_SETPGID = 1 << 0,		/* the child leads a new group */
+	SPAWN_FOREGROUND = 1 << 1,	/* and gets the terminal tty_fd */
+	SPAWN_SETUID = 1 << 2		/* drop to uid/gid/groups */
+};
+
+struct spawn_opts {
+	char *const *argv;	/* argv[0] as given (may be a bare name) */
+	char *const *envp;	/* PATH is looked up here, else default */
+	unsigned flags;
+	int tty_fd;		/* SPAWN_FOREGROUND: the terminal, or -1 */
+	uid_t uid;		/* SPAWN_SETUID */
+	gid_t gid;
+	const gid_t *groups;
+	size_t ngroups;
+};
+
+/*
+ * Resolve argv[0] against PATH from envp (or "/usr/local/sbin:...:/bin").
+ * Return a malloc'd path, or NULL with errno ENOENT (not found) or EACCES
+ * (found but not executable).  A name with a '/' is returned as is.
+ */
+char *spawn_resolve(const char *name, char *const *envp);
+
+/*
+ * Start the child.  Return its pid, or -1 when it could not be started; then
+ * errno says why (the exec errno when the child's execve failed; the child
+ * has been reaped) and spawn_exit_code() maps it to 126/127.
+ * Runs in the parent; the child side is async-signal-safe.
+ */
+pid_t spawn_start(const struct spawn_opts *opts);
+
+/* EXIT_NOTFOUND for ENOENT/ENOTDIR, else EXIT_NOEXEC. */
+int spawn_exit_code(int err);
+
+/*
+ * Look up user ("name", "uid" or "uid:gid") and fill opts' uid, gid and
+ * supplementary groups (malloc'd; free opts->groups).  Return 0 or -1 after
+ * logging.
+ */
+int spawn_resolve_user(const char *user, struct spawn_opts *opts);
+
+#endif

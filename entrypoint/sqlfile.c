@@ -1,0 +1,7 @@
+#include "sqlfile.h"
+
+int
+sqlfile_placeholder(void)
+{
+	return 0;
+}

@@ -1,0 +1,147 @@
+# shellcheck shell=bash
+# lib.sh - TAP helpers for the shell suites.  Source it first:
+#	. "$SRCDIR/tests/sh/lib.sh"
+# Provides: ok/not_ok/is/like/unlike/skip_all/done_testing, a per-test
+# temporary directory $T (removed at exit), wait_for (a condition with a
+# deadline, never a bare sleep), and track/kill_tracked so every process a
+# test starts is ended by pid at exit.
+# The binary under test is $EP; helper programs are in $HELPERS.
+
+set -u
+: "${SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${EP:=$SRCDIR/build/entrypoint}"
+: "${HELPERS:=$SRCDIR/build/helpers}"
+export SRCDIR EP HELPERS
+
+_tap_n=0
+_tap_failed=0
+_tracked=()
+T=$(mktemp -d "${TMPDIR:-/tmp}/ep-test.XXXXXX")
+export T
+
+# Register a pid to be ended (TERM, then KILL) when the test exits.
+track() {
+	_tracked+=("$1")
+}
+
+kill_tracked() {
+	local p i
+	for p in "${_tracked[@]+"${_tracked[@]}"}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${_tracked[@]+"${_tracked[@]}"}"; do
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	_tracked=()
+}
+
+_lib_cleanup() {
+	kill_tracked
+	rm -rf "$T"
+}
+trap _lib_cleanup EXIT
+
+ok() {
+	# ok NAME CMD... : passes when CMD succeeds
+	local name=$1
+	shift
+	_tap_n=$((_tap_n + 1))
+	if "$@"; then
+		echo "ok $_tap_n - $name"
+	else
+		echo "not ok $_tap_n - $name"
+		_tap_failed=$((_tap_failed + 1))
+	fi
+}
+
+pass() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $1"
+}
+
+fail() {
+	_tap_n=$((_tap_n + 1))
+	_tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n - $1"
+	shift
+	local l
+	for l in "$@"; do
+		echo "#   $l"
+	done
+}
+
+# is GOT WANT NAME
+is() {
+	if [ "$1" = "$2" ]; then
+		pass "$3"
+	else
+		fail "$3" "got:  '$1'" "want: '$2'"
+	fi
+}
+
+# like GOT REGEX NAME (extended regex, grep -E, across lines)
+like() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		pass "$3"
+	else
+		fail "$3" "got:  '$1'" "want match: /$2/"
+	fi
+}
+
+unlike() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		fail "$3" "got:  '$1'" "want no match: /$2/"
+	else
+		pass "$3"
+	fi
+}
+
+skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+skip() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n # SKIP $1"
+}
+
+done_testing() {
+	echo "1..$_tap_n"
+	[ "$_tap_failed" -eq 0 ]
+}
+
+# wait_for SECONDS CMD... : poll CMD every 50 ms until it succeeds or the
+# deadline passes.  Returns CMD's last status.
+wait_for() {
+	local secs=$1 i n
+	shift
+	n=$((secs * 20))
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	"$@"
+}
+
+# run_ep ARGS... : run $EP, capturing $out (stdout), $err (stderr) and $rc.
+run_ep() {
+	local o e
+	o=$T/.out.$$
+	e=$T/.err.$$
+	"$EP" "$@" >"$o" 2>"$e" </dev/null
+	rc=$?
+	out=$(cat "$o")
+	err=$(cat "$e")
+	export out err rc
+}
+
+# Write a config file: write_ini FILE <<EOF ... EOF
+write_ini() {
+	cat >"$1"
+}
