@@ -82,7 +82,7 @@ timestamp(char *buf, size_t size)
 	gmtime_r(&ts.tv_sec, &tm);
 	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	    tm.tm_min, tm.tm_sec, (long)(ts.tv_nsec / 1000000) % 1000);
 }
 
 /*
@@ -92,7 +92,7 @@ timestamp(char *buf, size_t size)
 static void
 emit(enum log_level lvl, const char *reason, const char *fmt, va_list ap)
 {
-	char msg[2048], line[4608], esc[4200], ts[40];
+	char msg[2048], line[4608], esc[4200], ts[64];
 	int n;
 
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -225,7 +225,7 @@ looks_numeric(const char *s)
 void
 log_event(const char *msg, const char *const *fields)
 {
-	char line[8192], esc[2048], ts[40];
+	char line[8192], esc[2048], ts[64];
 	size_t n = 0;
 	int saved = errno;
 
