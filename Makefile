@@ -46,8 +46,8 @@ EP_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all \
 EP_LDFLAGS += -fsanitize=address,undefined
 endif
 
-OBJS = $(SRCS:%.c=$(BUILD)/%.o)
-LIB_OBJS = $(filter-out $(BUILD)/entrypoint/main.o,$(OBJS))
+OBJS = $(SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_OBJS = $(filter-out $(BUILD)/obj/entrypoint/main.o,$(OBJS))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_BINS = $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
 
@@ -56,7 +56,7 @@ all: $(BUILD)/entrypoint
 $(BUILD)/entrypoint: $(OBJS)
 	$(CC) $(EP_LDFLAGS) -o $@ $(OBJS) $(EP_LDLIBS)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(EP_CPPFLAGS) $(EP_CFLAGS) -MMD -MP -c -o $@ $<
 
