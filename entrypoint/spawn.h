@@ -28,7 +28,7 @@ struct spawn_opts {
 	int tty_fd;		/* SPAWN_FOREGROUND: the terminal, or -1 */
 	uid_t uid;		/* SPAWN_SETUID */
 	gid_t gid;
-	const gid_t *groups;
+	gid_t *groups;		/* malloc'd by spawn_resolve_user() */
 	size_t ngroups;
 };
 
