@@ -1,0 +1,126 @@
+#!/bin/sh
+# deps.sh - install what a fresh Debian 12 (bookworm) machine lacks to build
+# and test entrypoint (`make deps`).  Installs only missing packages: when
+# nothing is missing it neither calls apt-get update nor apt-get install, so a
+# second run takes about a second.  Also adds a deb-src entry so that
+# `apt-get source` (used by scripts/static-deps.sh) works.
+#
+# npm is not listed: bench/ installs dbmate with npm, and on these machines
+# node and npm come from NodeSource's nodejs package, which conflicts with
+# Debian's npm.  Install npm yourself if `command -v npm` finds nothing.
+set -eu
+
+# Each package has a reason; keep the list sorted by purpose.
+PKGS="
+build-essential pkg-config make git ca-certificates
+musl-tools libinih-dev libpq-dev libssl-dev
+dpkg-dev xz-utils perl openssl
+postgresql-15 postgresql-client-15
+tini dumb-init catatonit
+shellcheck cppcheck clang clang-tidy valgrind
+tmux bsdutils util-linux procps psmisc file
+podman runc netavark aardvark-dns debootstrap uidmap slirp4netns
+fuse-overlayfs
+python3 python3-psycopg2
+hyperfine gnuplot-nox
+"
+
+SRC_LIST=/etc/apt/sources.list.d/entrypoint-deb-src.sources
+DEBIAN_SOURCES=/etc/apt/sources.list.d/debian.sources
+
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=
+else
+	SUDO=sudo
+fi
+
+installed() {
+	[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]
+}
+
+# Some deb-src line for bookworm anywhere in apt's sources?
+have_deb_src() {
+	grep -rqsE '^[[:space:]]*(deb-src[[:space:]]|Types:.*deb-src)' \
+		/etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null
+}
+
+# Print deb-src stanzas mirroring the "deb" stanzas of debian.sources (same
+# URIs, suites, components, Signed-By), or Debian's defaults when that file
+# is absent.
+deb_src_stanzas() {
+	if [ -r "$DEBIAN_SOURCES" ]; then
+		awk '
+		BEGIN { RS = ""; FS = "\n" }
+		{
+			out = ""; isdeb = 0; keep = 0
+			for (i = 1; i <= NF; i++) {
+				l = $i
+				if (l ~ /^#/)
+					continue
+				if (l ~ /^[ \t]/) {
+					if (keep) out = out l "\n"
+					continue
+				}
+				keep = 0
+				if (l ~ /^Types:/) {
+					if (l ~ /[: \t]deb([ \t]|$)/) isdeb = 1
+					continue
+				}
+				if (l ~ /^(URIs|Suites|Components|Signed-By|Architectures):/) {
+					out = out l "\n"; keep = 1
+				}
+			}
+			if (isdeb && out != "")
+				printf "%sTypes: deb-src\n%s", (n++ ? "\n" : ""), out
+		}' "$DEBIAN_SOURCES"
+	else
+		cat <<'EOF'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+	fi
+}
+
+need_update=0
+if ! have_deb_src; then
+	echo "deps: adding deb-src entries in $SRC_LIST"
+	stanzas=$(deb_src_stanzas)
+	printf '%s\n' "# Added by entrypoint's scripts/deps.sh for apt-get source." \
+		"$stanzas" | $SUDO tee "$SRC_LIST" >/dev/null
+	need_update=1
+fi
+# The deb-src entry is there but its index was never downloaded.
+if ! ls /var/lib/apt/lists/*_source_Sources* >/dev/null 2>&1; then
+	need_update=1
+fi
+
+missing=
+for p in $PKGS; do
+	installed "$p" || missing="$missing $p"
+done
+
+if [ -z "$missing" ] && [ "$need_update" -eq 0 ]; then
+	echo "deps: nothing missing"
+	exit 0
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "deps: apt-get update"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+if [ -n "$missing" ]; then
+	echo "deps: installing:$missing"
+	# shellcheck disable=SC2086 # word splitting of the list is wanted
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		-o Dpkg::Options::=--force-confdef \
+		-o Dpkg::Options::=--force-confold $missing
+fi
+echo "deps: done"
