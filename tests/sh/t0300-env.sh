@@ -1,0 +1,63 @@
+#!/bin/bash
+# t0300-env: `env` prints exactly what every child gets, secrets masked.
+. "$SRCDIR/tests/sh/lib.sh"
+cd "$T" || exit 1
+
+printf 'FROM_FILE=envfile\nPORT=9999\n' >"$T/.env"
+printf 's3cr3t-from-file\n' >"$T/dbpass"
+cat >"$T/ep.ini" <<INI
+[app]
+name = demo
+release = r42
+env_file = $T/.env
+
+[env]
+PORT = 8080
+GREETING = hello \${USER_NAME:-nobody}
+
+[process.web]
+command = env
+[process.worker]
+command = env
+[shell]
+command = env
+[task.show]
+command = env
+INI
+
+clean_env=(env -i PATH="$PATH" HOME="$T" USER_NAME=ada PORT=7000
+	DB_PASSWORD_FILE="$T/dbpass" "$EP" -c "$T/ep.ini")
+per_run='^(ENTRYPOINT_PROCESS|ENTRYPOINT_TASK|ENTRYPOINT_RUN_ID|DRY_RUN)='
+
+"${clean_env[@]}" env >"$T/env.out"
+is "$?" 0 "env exits 0"
+sort "$T/env.out" >"$T/env.sorted"
+
+for c in web worker shell "task show" "run env"; do
+	# shellcheck disable=SC2086
+	"${clean_env[@]}" $c >"$T/child.out" 2>"$T/child.err" </dev/null
+	grep -Ev "$per_run" "$T/child.out" | sed 's/^DB_PASSWORD=.*/DB_PASSWORD=********/' |
+		sort >"$T/child.sorted"
+	if diff -u "$T/env.sorted" "$T/child.sorted" >"$T/diff"; then
+		pass "env matches what '$c' sees"
+	else
+		fail "env matches what '$c' sees" "$(cat "$T/diff")"
+	fi
+done
+
+env_out=$(cat "$T/env.out")
+like "$env_out" "^PORT=7000$" "the real environment is never overridden"
+like "$env_out" "^FROM_FILE=envfile$" "env_file fills what is unset"
+like "$env_out" "^GREETING=hello ada$" "[env] values expand \${VAR:-default}"
+like "$env_out" "^ENTRYPOINT_RELEASE=r42$" "ENTRYPOINT_RELEASE is set"
+like "$env_out" "^DB_PASSWORD=\*+$" "a *_FILE secret is masked in env"
+unlike "$env_out" "s3cr3t-from-file" "the secret itself is never printed"
+
+"${clean_env[@]}" run sh -c 'printf %s "$DB_PASSWORD"' >"$T/pw"
+is "$(cat "$T/pw")" "s3cr3t-from-file" "the child gets the real *_FILE value, newline trimmed"
+
+"${clean_env[@]}" task show >"$T/task.out"
+like "$(cat "$T/task.out")" "^ENTRYPOINT_TASK=show$" "tasks get ENTRYPOINT_TASK"
+like "$(cat "$T/task.out")" "^ENTRYPOINT_PROCESS=task$" "and ENTRYPOINT_PROCESS=task"
+
+done_testing
