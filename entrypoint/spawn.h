@@ -30,6 +30,7 @@ struct spawn_opts {
 	gid_t gid;
 	gid_t *groups;		/* malloc'd by spawn_resolve_user() */
 	size_t ngroups;
+	const char *path;	/* the file to execve; NULL: resolve argv[0] */
 };
 
 /*
@@ -56,5 +57,7 @@ int spawn_exit_code(int err);
  * logging.
  */
 int spawn_resolve_user(const char *user, struct spawn_opts *opts);
+/* Free what spawn_resolve_user() allocated (opts->groups). */
+void spawn_release_user(struct spawn_opts *opts);
 
 #endif
