@@ -1,39 +1,957 @@
-/* audit.c - placeholder until the audit work lands: no database, no rows. */
+/*
+ * audit.c - the audit trail of one-off runs in <schema>.runs, exclusive task
+ * locks, and `entrypoint history`; see audit.h.
+ *
+ * Everything here runs in the parent, before the child is spawned
+ * (audit_begin) or after supervise_run() has returned (audit_end); nothing
+ * runs inside the supervise loop, so a slow or vanished database can delay
+ * the start or the end of a run, never the signals and reaping in between.
+ *
+ * The connection is kept open during the run only when it holds the
+ * exclusive lock (the lock lives as long as the session).  Otherwise it is
+ * closed before the child starts, which keeps PID 1 small, and audit_end()
+ * connects again.  The end of a run is written with one upsert, so it also
+ * records a run whose start could not be written (best-effort) or whose
+ * connection was lost while the child ran.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
-#include <time.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "audit.h"
+#include "db.h"
 #include "exitcode.h"
 #include "log.h"
+#include "mask.h"
+#include "sig.h"
+#include "util.h"
 
+/* best-effort never holds a run longer than this for its audit row */
+#define BEST_EFFORT_WAIT_MS 5000L
+/* how often a waiting exclusive run asks for the lock again */
+#define LOCK_POLL_MS 200L
+/* secret values shorter than this are not searched for in argv */
+#define SECRET_MIN_LEN 4
+#define HISTORY_DEFAULT 20L
+#define HISTORY_MAX 100000L
+
+struct audit_priv {
+	struct db db;
+	int connected;
+	int recorded;		/* our row is in the table */
+	int locked;		/* this session holds the exclusive lock */
+	long long t0;		/* now_ms() at audit_begin */
+	char *argv_array;	/* masked argv as a text[] literal */
+	char *argv_text;	/* masked argv joined with spaces, for logs */
+	char *actor;
+	char host[256];
+};
+
+static const char sql_table_exists[] =
+	"SELECT pg_catalog.to_regclass("
+	"pg_catalog.quote_ident($1) OPERATOR(pg_catalog.||) '.runs') "
+	"IS NOT NULL";
+
+static const char sql_create_schema[] =
+	"CREATE SCHEMA IF NOT EXISTS @S@";
+
+static const char sql_create_table[] =
+	"CREATE TABLE IF NOT EXISTS @S@.runs (\n"
+	"	id uuid PRIMARY KEY,\n"
+	"	command text NOT NULL,\n"
+	"	task text,\n"
+	"	argv text[] NOT NULL,\n"
+	"	release text,\n"
+	"	host text,\n"
+	"	actor text,\n"
+	"	dry_run boolean NOT NULL DEFAULT false,\n"
+	"	started_at timestamptz NOT NULL DEFAULT now(),\n"
+	"	finished_at timestamptz,\n"
+	"	exit_code integer,\n"
+	"	signal integer,\n"
+	"	status text NOT NULL CHECK (status IN ('running', "
+	"'succeeded', 'failed', 'timed_out', 'interrupted', 'refused'))\n"
+	")";
+
+static const char sql_create_index[] =
+	"CREATE INDEX IF NOT EXISTS runs_started_at_idx "
+	"ON @S@.runs (started_at DESC)";
+
+/* $1 schema, $2 task: one key per task and schema (i.e. per app) */
+static const char sql_try_lock[] =
+	"SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext("
+	"'entrypoint:' OPERATOR(pg_catalog.||) $1::text "
+	"OPERATOR(pg_catalog.||) ':task:' OPERATOR(pg_catalog.||) $2::text))";
+
+/* The row before the child starts: $1..$8 as sql_end, $9 status. */
+static const char sql_begin[] =
+	"INSERT INTO @S@.runs (id, command, task, argv, release, host, actor, "
+	"dry_run, status) "
+	"VALUES ($1::uuid, $2, $3, $4::text[], $5, $6, $7, $8::boolean, $9)";
+
+/* A run that never started: refused (75) or interrupted while waiting. */
+static const char sql_never_ran[] =
+	"INSERT INTO @S@.runs (id, command, task, argv, release, host, actor, "
+	"dry_run, status, finished_at, exit_code) "
+	"VALUES ($1::uuid, $2, $3, $4::text[], $5, $6, $7, $8::boolean, $9, "
+	"now(), $10::integer)";
+
+/*
+ * The end of a run: complete the row, or write it whole when its start was
+ * never recorded ($9: the run's duration in ms, for started_at).
+ */
+static const char sql_end[] =
+	"INSERT INTO @S@.runs AS r (id, command, task, argv, release, host, "
+	"actor, dry_run, started_at, finished_at, exit_code, signal, status) "
+	"VALUES ($1::uuid, $2, $3, $4::text[], $5, $6, $7, $8::boolean, "
+	"now() - $9::bigint * interval '1 millisecond', now(), "
+	"$10::integer, $11::integer, $12) "
+	"ON CONFLICT (id) DO UPDATE SET finished_at = now(), "
+	"exit_code = EXCLUDED.exit_code, signal = EXCLUDED.signal, "
+	"status = EXCLUDED.status";
+
+/* $1 task or NULL, $2 limit.  Columns: see print_table(), print_json(). */
+static const char sql_history[] =
+	"SELECT id::text, "
+	"to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), "
+	"command, task, actor, release, status, exit_code, signal, "
+	"(extract(epoch FROM finished_at - started_at) * 1000)::bigint, "
+	"array_to_string(argv, ' '), "
+	"json_build_object("
+	"'id', id, 'command', command, 'task', task, 'argv', argv, "
+	"'release', release, 'host', host, 'actor', actor, "
+	"'dry_run', dry_run, "
+	"'started_at', to_char(started_at AT TIME ZONE 'UTC', "
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+	"'finished_at', to_char(finished_at AT TIME ZONE 'UTC', "
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+	"'exit_code', exit_code, 'signal', signal, 'status', status, "
+	"'duration_ms', "
+	"(extract(epoch FROM finished_at - started_at) * 1000)::bigint"
+	")::text "
+	"FROM @S@.runs "
+	"WHERE $1::text IS NULL OR task = $1::text "
+	"ORDER BY started_at DESC, id DESC LIMIT $2::bigint";
+
+int
+audit_make_id(char *id, size_t size)
+{
+	unsigned char b[16];
+	size_t got = 0;
+	ssize_t n;
+	int fd, i;
+	char *p = id;
+
+	if (size < 37) {
+		errno = EINVAL;
+		return -1;
+	}
+	while (got < sizeof(b)) {
+		n = getrandom(b + got, sizeof(b) - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got < sizeof(b)) {
+		/* ENOSYS on old kernels: the device works everywhere */
+		fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		n = read_nointr(fd, b, sizeof(b));
+		close(fd);
+		if (n != (ssize_t)sizeof(b)) {
+			errno = EIO;
+			return -1;
+		}
+	}
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);	/* version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = "0123456789abcdef"[b[i] >> 4];
+		*p++ = "0123456789abcdef"[b[i] & 15];
+	}
+	*p = '\0';
+	return 0;
+}
+
+const char *
+audit_status(int exit_code, int timed_out, int interrupted)
+{
+	if (timed_out)
+		return "timed_out";
+	if (interrupted)
+		return "interrupted";
+	return exit_code == 0 ? "succeeded" : "failed";
+}
+
+/* Replace every occurrence of secret in *s by MASK. */
+static void
+mask_value_in(char **s, const char *secret)
+{
+	struct strbuf sb = { NULL, 0, 0 };
+	size_t len = strlen(secret);
+	const char *p = *s, *q;
+
+	if (!strstr(p, secret))
+		return;
+	while ((q = strstr(p, secret)) != NULL) {
+		strbuf_add(&sb, p, (size_t)(q - p));
+		strbuf_addstr(&sb, MASK);
+		p = q + len;
+	}
+	strbuf_addstr(&sb, p);
+	free(*s);
+	*s = strbuf_detach(&sb);
+}
+
+char **
+audit_mask_argv(char *const *argv, const struct env *env)
+{
+	struct strv out = { NULL, 0, 0 };
+	char *const *ev = env ? env_envp(env) : NULL;
+	char *name, *arg;
+	const char *eq;
+	size_t i;
+
+	for (i = 0; argv && argv[i]; i++) {
+		arg = mask_arg(argv[i]);
+		for (; ev && *ev; ev++) {
+			eq = strchr(*ev, '=');
+			if (!eq || strlen(eq + 1) < SECRET_MIN_LEN)
+				continue;
+			name = xstrndup(*ev, (size_t)(eq - *ev));
+			if (mask_name_is_secret(name))
+				mask_value_in(&arg, eq + 1);
+			free(name);
+		}
+		ev = env ? env_envp(env) : NULL;
+		strv_push_owned(&out, arg);
+	}
+	if (!out.v)
+		return xcalloc(1, sizeof(char *));
+	return out.v;
+}
+
+char *
+audit_pg_array(char *const *argv)
+{
+	struct strbuf sb = { NULL, 0, 0 };
+	const char *p;
+	size_t i;
+
+	strbuf_addch(&sb, '{');
+	for (i = 0; argv && argv[i]; i++) {
+		if (i)
+			strbuf_addch(&sb, ',');
+		strbuf_addch(&sb, '"');
+		for (p = argv[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				strbuf_addch(&sb, '\\');
+			strbuf_addch(&sb, *p);
+		}
+		strbuf_addch(&sb, '"');
+	}
+	strbuf_addch(&sb, '}');
+	return strbuf_detach(&sb);
+}
+
+void
+audit_format_duration(long long ms, char *buf, size_t size)
+{
+	if (ms < 0)
+		ms = 0;
+	if (ms < 1000)
+		snprintf(buf, size, "%lldms", ms);
+	else if (ms < 60000)
+		snprintf(buf, size, "%lld.%llds", ms / 1000, ms % 1000 / 100);
+	else if (ms < 3600000)
+		snprintf(buf, size, "%lldm%02llds", ms / 60000,
+		    ms % 60000 / 1000);
+	else
+		snprintf(buf, size, "%lldh%02lldm", ms / 3600000,
+		    ms % 3600000 / 60000);
+}
+
+/* ENTRYPOINT_ACTOR, else our user's name, else "uid N".  Caller frees. */
+static char *
+find_actor(const struct config *cfg)
+{
+	const char *a = env_get(&cfg->env, "ENTRYPOINT_ACTOR");
+	struct passwd *pw;
+
+	if (a && *a)
+		return xstrdup(a);
+	pw = getpwuid(geteuid());
+	if (pw && pw->pw_name && *pw->pw_name)
+		return xstrdup(pw->pw_name);
+	return xasprintf("uid %ld", (long)geteuid());
+}
+
+static const char *
+url_of(const struct config *cfg)
+{
+	const char *u = cfg->database.url;
+
+	return u && *u ? u : NULL;
+}
+
+/* How long to wait for the database: all of wait when we depend on it. */
+static long
+wait_for_db(const struct config *cfg, const struct audit_run *run)
+{
+	long w = cfg->database.wait_ms;
+
+	if (cfg->database.audit == AUDIT_REQUIRED || run->exclusive)
+		return w;
+	return w < BEST_EFFORT_WAIT_MS ? w : BEST_EFFORT_WAIT_MS;
+}
+
+/*
+ * Create the schema and <schema>.runs unless the table is there.  The
+ * existence check comes first so that a role without CREATE can use a
+ * table made by someone else; creation is serialised by a transaction lock
+ * because two concurrent CREATE ... IF NOT EXISTS can still collide.
+ * Return 0 or -1 after logging.
+ */
+static int
+ensure_table(struct db *db, const char *schema)
+{
+	const char *params[1] = { schema };
+	PGresult *r;
+	int exists;
+
+	r = db_query(db, "could not look for the audit table",
+	    sql_table_exists, 1, params);
+	if (!r)
+		return -1;
+	exists = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (exists)
+		return 0;
+	if (db_exec(db, "could not create the audit table", "BEGIN", 0,
+	    NULL) < 0)
+		return -1;
+	if (db_exec(db, "could not create the audit table",
+	    "SET LOCAL client_min_messages = warning", 0, NULL) < 0 ||
+	    db_exec(db, "could not create the audit table",
+	    "SELECT pg_catalog.pg_advisory_xact_lock("
+	    "pg_catalog.hashtext('entrypoint:audit-schema'))", 0, NULL) < 0 ||
+	    db_exec(db, "could not create the audit schema",
+	    sql_create_schema, 0, NULL) < 0 ||
+	    db_exec(db, "could not create the audit table",
+	    sql_create_table, 0, NULL) < 0 ||
+	    db_exec(db, "could not create the audit table",
+	    sql_create_index, 0, NULL) < 0 ||
+	    db_exec(db, "could not create the audit table", "COMMIT", 0,
+	    NULL) < 0) {
+		(void)db_exec(db, "could not roll back", "ROLLBACK", 0, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* The first eight parameters every statement about run shares. */
+static void
+row_params(const struct config *cfg, const struct audit_run *run,
+    const char **params)
+{
+	const struct audit_priv *p = run->priv;
+	const char *rel = cfg->app.release;
+
+	params[0] = run->id;
+	params[1] = run->command;
+	params[2] = run->task;
+	params[3] = p->argv_array;
+	params[4] = rel && *rel ? rel : NULL;
+	params[5] = p->host;
+	params[6] = p->actor;
+	params[7] = run->dry_run ? "true" : "false";
+}
+
+/*
+ * Record a run that never started: status "refused" or "interrupted" with
+ * exit code code.  Problems are warnings (we are already refusing).
+ */
+static void
+record_never_ran(const struct config *cfg, const struct audit_run *run,
+    const char *status, int code)
+{
+	struct audit_priv *p = run->priv;
+	const char *params[10];
+	char codebuf[16];
+
+	if (cfg->database.audit == AUDIT_OFF || !p->connected)
+		return;
+	snprintf(codebuf, sizeof(codebuf), "%d", code);
+	row_params(cfg, run, params);
+	params[8] = status;
+	params[9] = codebuf;
+	if (ensure_table(&p->db, cfg->database.schema) == 0 &&
+	    db_exec(&p->db, "could not record the run", sql_never_ran, 10,
+	    params) == 0)
+		p->recorded = 1;
+}
+
+/* Append one key, value pair of a log event and its kind (log.h). */
+#define FIELD(key, kind, val) do { \
+	f[n++] = (key); \
+	f[n++] = (val); \
+	kinds[k++] = (kind); \
+} while (0)
+
+/* The one line at the start of a run. */
+static void
+log_start(const struct config *cfg, const struct audit_run *run)
+{
+	const struct audit_priv *p = run->priv;
+	const char *f[24];
+	char kinds[16];
+	size_t n = 0, k = 0;
+
+	FIELD("event", 's', "start");
+	FIELD("run_id", 's', run->id);
+	FIELD("command", 's', run->command);
+	if (run->task)
+		FIELD("task", 's', run->task);
+	FIELD("argv", 's', p->argv_text);
+	FIELD("release", 's', cfg->app.release ? cfg->app.release : "");
+	FIELD("actor", 's', p->actor);
+	FIELD("host", 's', p->host);
+	FIELD("dry_run", 'b', run->dry_run ? "true" : "false");
+	f[n] = NULL;
+	kinds[k] = '\0';
+	log_event_typed("run started", f, kinds);
+}
+
+/* The one line at the end of a run (or of a run that never started). */
+static void
+log_end(const struct config *cfg, const struct audit_run *run,
+    const char *status, int exit_code, int sig, long long duration)
+{
+	const struct audit_priv *p = run->priv;
+	const char *f[28];
+	char kinds[16], codebuf[16], durbuf[24];
+	size_t n = 0, k = 0;
+
+	snprintf(codebuf, sizeof(codebuf), "%d", exit_code);
+	snprintf(durbuf, sizeof(durbuf), "%lld", duration);
+	FIELD("event", 's', "end");
+	FIELD("run_id", 's', run->id);
+	FIELD("command", 's', run->command);
+	if (run->task)
+		FIELD("task", 's', run->task);
+	FIELD("release", 's', cfg->app.release ? cfg->app.release : "");
+	FIELD("actor", 's', p->actor);
+	FIELD("dry_run", 'b', run->dry_run ? "true" : "false");
+	FIELD("status", 's', status);
+	FIELD("exit_code", 'n', codebuf);
+	if (sig > 0)
+		FIELD("signal", 's', signal_name(sig));
+	FIELD("duration_ms", 'n', durbuf);
+	f[n] = NULL;
+	kinds[k] = '\0';
+	log_event_typed(strcmp(status, "refused") == 0 ? "run refused" :
+	    "run finished", f, kinds);
+}
+
+static void
+priv_free(struct audit_run *run)
+{
+	struct audit_priv *p = run->priv;
+
+	if (!p)
+		return;
+	if (p->connected)
+		db_close(&p->db);
+	free(p->argv_array);
+	free(p->argv_text);
+	free(p->actor);
+	free(p);
+	run->priv = NULL;
+}
+
+/* Join argv with spaces. */
+static char *
+join_argv(char *const *argv)
+{
+	struct strbuf sb = { NULL, 0, 0 };
+	size_t i;
+
+	for (i = 0; argv && argv[i]; i++) {
+		if (i)
+			strbuf_addch(&sb, ' ');
+		strbuf_addstr(&sb, argv[i]);
+	}
+	return strbuf_detach(&sb);
+}
+
+/*
+ * Wait for the exclusive lock of run->task for up to exclusive_wait_ms,
+ * asking every LOCK_POLL_MS.  The sleep is a poll on the signalfd, so a
+ * TERM/INT/HUP/QUIT from outside ends the wait.  Return 1 when we hold it,
+ * 0 when it is busy past the deadline, -1 on a database error, or the
+ * signal number (> 1) that interrupted the wait.
+ */
+static int
+take_lock(const struct config *cfg, struct audit_run *run)
+{
+	struct audit_priv *p = run->priv;
+	const char *params[2] = { cfg->database.schema, run->task };
+	long long deadline = now_ms() + run->exclusive_wait_ms, left;
+	struct pollfd pfd;
+	PGresult *r;
+	int got, said = 0, sig;
+
+	for (;;) {
+		r = db_query(&p->db, "could not take the exclusive lock",
+		    sql_try_lock, 2, params);
+		if (!r)
+			return -1;
+		got = PQntuples(r) == 1 &&
+		    strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+		PQclear(r);
+		if (got)
+			return 1;
+		left = deadline - now_ms();
+		if (left <= 0)
+			return 0;
+		if (!said) {
+			log_info("task \"%s\" is running elsewhere; waiting "
+			    "up to %ld ms for its lock", run->task,
+			    run->exclusive_wait_ms);
+			said = 1;
+		}
+		pfd.fd = sig_fd();
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, (int)(left < LOCK_POLL_MS ? left :
+		    LOCK_POLL_MS)) > 0) {
+			while ((sig = sig_read(NULL)) > 0)
+				if (sig == SIGTERM || sig == SIGINT ||
+				    sig == SIGHUP || sig == SIGQUIT)
+					return sig;
+		}
+	}
+}
+
+/*
+ * Connect, make sure the table exists, take the lock, write the row; see
+ * audit.h.  On any return but 0 nothing is left open (cmd.c does not call
+ * audit_end then).
+ */
 int
 audit_begin(const struct config *cfg, struct audit_run *run)
 {
-	(void)cfg;
-	snprintf(run->id, sizeof(run->id), "%ld-%ld", (long)time(NULL),
-	    (long)getpid());
+	struct audit_priv *p;
+	enum audit_mode mode = cfg->database.audit;
+	const char *url = url_of(cfg), *params[9];
+	char **masked;
+	int code, r;
+
 	run->priv = NULL;
+	if (audit_make_id(run->id, sizeof(run->id)) < 0) {
+		log_errno("could not make a run id");
+		return EXIT_OSERR;
+	}
+	p = xcalloc(1, sizeof(*p));
+	run->priv = p;
+	p->t0 = now_ms();
+	masked = audit_mask_argv(run->argv, &cfg->env);
+	p->argv_array = audit_pg_array(masked);
+	p->argv_text = join_argv(masked);
+	strv_free(masked);
+	p->actor = find_actor(cfg);
+	if (gethostname(p->host, sizeof(p->host)) < 0)
+		p->host[0] = '\0';
+	p->host[sizeof(p->host) - 1] = '\0';
+
+	if (run->exclusive && !run->task) {
+		log_error("an exclusive run needs a task name");
+		priv_free(run);
+		return EXIT_SOFTWARE;
+	}
+	if (!url) {
+		if (run->exclusive) {
+			log_error("task \"%s\" is exclusive, which needs "
+			    "[database] url (the lock is held in the "
+			    "database)", run->task);
+			priv_free(run);
+			return EXIT_CONFIG;
+		}
+		if (mode == AUDIT_REQUIRED) {
+			log_error("audit = required, but [database] url is "
+			    "not set: not running without an audit record");
+			priv_free(run);
+			return EXIT_CONFIG;
+		}
+		log_start(cfg, run);
+		return 0;
+	}
+	if (mode == AUDIT_OFF && !run->exclusive) {
+		log_start(cfg, run);
+		return 0;
+	}
+
+	code = db_connect(&p->db, url, cfg->database.schema,
+	    wait_for_db(cfg, run), run->command);
+	if (code != 0) {
+		if (run->exclusive) {
+			log_error("could not take the lock of exclusive task "
+			    "\"%s\": the database is not available",
+			    run->task);
+			priv_free(run);
+			return code;
+		}
+		if (mode == AUDIT_REQUIRED) {
+			log_error("audit = required: not running, the audit "
+			    "record cannot be written (the database is not "
+			    "available)");
+			priv_free(run);
+			return code;
+		}
+		log_warn("running without an audit record (audit = "
+		    "best-effort): the database is not available");
+		log_start(cfg, run);
+		return 0;
+	}
+	p->connected = 1;
+
+	if (run->exclusive) {
+		r = take_lock(cfg, run);
+		if (r < 0) {
+			log_error("could not take the lock of exclusive task "
+			    "\"%s\"", run->task);
+			priv_free(run);
+			return EXIT_UNAVAILABLE;
+		}
+		if (r == 0) {
+			log_error("task \"%s\" is already running elsewhere "
+			    "(exclusive = yes); not starting it", run->task);
+			record_never_ran(cfg, run, "refused", EXIT_TEMPFAIL);
+			log_end(cfg, run, "refused", EXIT_TEMPFAIL, 0,
+			    now_ms() - p->t0);
+			priv_free(run);
+			return EXIT_TEMPFAIL;
+		}
+		if (r > 1) {
+			log_error("interrupted by SIG%s while waiting for the "
+			    "lock of task \"%s\"", signal_name(r), run->task);
+			record_never_ran(cfg, run, "interrupted",
+			    EXIT_SIGNAL_BASE + r);
+			log_end(cfg, run, "interrupted", EXIT_SIGNAL_BASE + r,
+			    0, now_ms() - p->t0);
+			priv_free(run);
+			return EXIT_SIGNAL_BASE + r;
+		}
+		p->locked = 1;
+	}
+
+	if (mode != AUDIT_OFF) {
+		row_params(cfg, run, params);
+		params[8] = "running";
+		if (ensure_table(&p->db, cfg->database.schema) == 0 &&
+		    db_exec(&p->db, "could not record the run", sql_begin, 9,
+		    params) == 0) {
+			p->recorded = 1;
+		} else if (mode == AUDIT_REQUIRED) {
+			log_error("audit = required: not running, the audit "
+			    "record cannot be written");
+			priv_free(run);
+			return EXIT_UNAVAILABLE;
+		} else {
+			log_warn("running without an audit record (audit = "
+			    "best-effort)");
+		}
+	}
+	if (!p->locked) {
+		db_close(&p->db);
+		p->connected = 0;
+	}
+	log_start(cfg, run);
 	return 0;
+}
+
+/*
+ * 1 when the held connection still looks alive.  PQconsumeInput reads what
+ * the server sent meanwhile (libpq's socket is non-blocking): a restart or
+ * a terminated backend shows up here as CONNECTION_BAD without running a
+ * statement that would fail with a confusing message.
+ */
+static int
+still_connected(struct db *db)
+{
+	if (!db->conn || PQstatus(db->conn) != CONNECTION_OK)
+		return 0;
+	if (!PQconsumeInput(db->conn))
+		return 0;
+	return PQstatus(db->conn) == CONNECTION_OK;
 }
 
 void
 audit_end(const struct config *cfg, struct audit_run *run, int exit_code,
     int signal, int timed_out, int interrupted)
 {
-	(void)cfg;
-	(void)run;
-	(void)exit_code;
-	(void)signal;
-	(void)timed_out;
-	(void)interrupted;
+	struct audit_priv *p = run->priv;
+	const char *status = audit_status(exit_code, timed_out, interrupted);
+	const char *url = url_of(cfg), *params[12];
+	char durbuf[24], codebuf[16], sigbuf[16];
+	long long duration;
+	int done = 0;
+
+	if (!p)
+		return;
+	duration = now_ms() - p->t0;
+	if (p->connected && !still_connected(&p->db)) {
+		if (p->locked)
+			log_warn("the database connection was lost during "
+			    "the run, which released the lock of exclusive "
+			    "task \"%s\" early", run->task);
+		db_close(&p->db);
+		p->connected = 0;
+		p->locked = 0;
+	}
+	if (url && cfg->database.audit != AUDIT_OFF) {
+		if (!p->connected && db_connect(&p->db, url,
+		    cfg->database.schema, wait_for_db(cfg, run),
+		    run->command) == 0)
+			p->connected = 1;
+		snprintf(durbuf, sizeof(durbuf), "%lld", duration);
+		snprintf(codebuf, sizeof(codebuf), "%d", exit_code);
+		snprintf(sigbuf, sizeof(sigbuf), "%d", signal);
+		row_params(cfg, run, params);
+		params[8] = durbuf;
+		params[9] = codebuf;
+		params[10] = signal > 0 ? sigbuf : NULL;
+		params[11] = status;
+		if (p->connected && (p->recorded ||
+		    ensure_table(&p->db, cfg->database.schema) == 0) &&
+		    db_exec(&p->db, "could not record the end of the run",
+		    sql_end, 12, params) == 0)
+			done = 1;
+		if (!done)
+			log_warn("the end of run %s is not in the audit "
+			    "trail", run->id);
+	}
+	log_end(cfg, run, status, exit_code, signal, duration);
+	priv_free(run);
 }
 
+/* Copy s into buf for a table cell: control characters become '?'. */
+static const char *
+cell(const char *s, char *buf, size_t size, size_t max)
+{
+	size_t i;
+
+	if (!s)
+		s = "";
+	for (i = 0; s[i] && i + 1 < size && i < max; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
+		    s[i];
+	if (s[i] && i >= 3 && i == max) {
+		buf[i - 3] = buf[i - 2] = buf[i - 1] = '.';
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+enum { COL_ID, COL_STARTED, COL_COMMAND, COL_ACTOR, COL_RELEASE,
+	COL_STATUS, COL_EXIT, COL_DURATION, NCOLS };
+
+/* The text of column c of row i of the history query. */
+static void
+history_cell(PGresult *r, int i, int c, char *buf, size_t size)
+{
+	char tmp[512];
+	long long ms;
+	long sig;
+
+	switch (c) {
+	case COL_ID:
+		cell(PQgetvalue(r, i, 0), buf, size, 8);
+		break;
+	case COL_STARTED:
+		cell(PQgetvalue(r, i, 1), buf, size, 40);
+		break;
+	case COL_COMMAND:
+		if (!PQgetisnull(r, i, 3))
+			snprintf(tmp, sizeof(tmp), "%s %s",
+			    PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
+		else if (strcmp(PQgetvalue(r, i, 2), "run") == 0)
+			snprintf(tmp, sizeof(tmp), "run %s",
+			    PQgetvalue(r, i, 10));
+		else
+			snprintf(tmp, sizeof(tmp), "%s", PQgetvalue(r, i, 2));
+		cell(tmp, buf, size, 40);
+		break;
+	case COL_ACTOR:
+		cell(PQgetvalue(r, i, 4), buf, size, 24);
+		break;
+	case COL_RELEASE:
+		cell(PQgetisnull(r, i, 5) ? "-" : PQgetvalue(r, i, 5), buf,
+		    size, 24);
+		break;
+	case COL_STATUS:
+		cell(PQgetvalue(r, i, 6), buf, size, 16);
+		break;
+	case COL_EXIT:
+		if (PQgetisnull(r, i, 7))
+			snprintf(buf, size, "-");
+		else if (!PQgetisnull(r, i, 8) &&
+		    parse_long(PQgetvalue(r, i, 8), 1, 255, &sig) == 0)
+			snprintf(buf, size, "%s %s", PQgetvalue(r, i, 7),
+			    signal_name((int)sig));
+		else
+			snprintf(buf, size, "%s", PQgetvalue(r, i, 7));
+		break;
+	case COL_DURATION:
+		if (PQgetisnull(r, i, 9) ||
+		    sscanf(PQgetvalue(r, i, 9), "%lld", &ms) != 1)
+			snprintf(buf, size, "-");
+		else
+			audit_format_duration(ms, buf, size);
+		break;
+	}
+}
+
+/* Print the history rows as an aligned table on stdout. */
+static void
+print_table(PGresult *r)
+{
+	static const char *const head[NCOLS] = { "ID", "STARTED (UTC)",
+		"COMMAND", "ACTOR", "RELEASE", "STATUS", "EXIT", "DURATION" };
+	size_t width[NCOLS], len;
+	char buf[128];
+	int i, c, rows = PQntuples(r);
+
+	for (c = 0; c < NCOLS; c++)
+		width[c] = strlen(head[c]);
+	for (i = 0; i < rows; i++)
+		for (c = 0; c < NCOLS; c++) {
+			history_cell(r, i, c, buf, sizeof(buf));
+			len = strlen(buf);
+			if (len > width[c])
+				width[c] = len;
+		}
+	for (c = 0; c < NCOLS; c++)
+		printf("%-*s%s", c == NCOLS - 1 ? 0 : (int)width[c], head[c],
+		    c == NCOLS - 1 ? "\n" : "  ");
+	for (i = 0; i < rows; i++)
+		for (c = 0; c < NCOLS; c++) {
+			history_cell(r, i, c, buf, sizeof(buf));
+			printf("%-*s%s", c == NCOLS - 1 ? 0 : (int)width[c],
+			    buf, c == NCOLS - 1 ? "\n" : "  ");
+		}
+}
+
+static int
+history_usage(const char *what, const char *arg)
+{
+	log_error("%s \"%s\"", what, arg);
+	fprintf(stderr, "usage: entrypoint history [-n N] [--task NAME] "
+	    "[--json]\n");
+	return EXIT_USAGE;
+}
+
+/*
+ * entrypoint history [-n N] [--task NAME] [--json]: the newest N runs
+ * (default 20), as a table or as one JSON object per line.  Read-only: a
+ * missing table means no runs yet.
+ */
 int
 cmd_history(struct config *cfg, int argc, char **argv)
 {
-	(void)cfg;
-	(void)argc;
-	(void)argv;
-	return log_error("not implemented yet"), EXIT_SOFTWARE;
+	const char *task = NULL, *nstr = NULL, *params[2];
+	char limit[24];
+	struct db db;
+	PGresult *r;
+	long n = HISTORY_DEFAULT;
+	int json = 0, i, code, exists;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-n") == 0 ||
+		    strcmp(argv[i], "--task") == 0) {
+			if (i + 1 >= argc)
+				return history_usage("missing value after "
+				    "option", argv[i]);
+			if (argv[i][1] == 'n')
+				nstr = argv[++i];
+			else
+				task = argv[++i];
+		} else if (starts_with(argv[i], "--task=")) {
+			task = argv[i] + strlen("--task=");
+		} else if (starts_with(argv[i], "-n")) {
+			nstr = argv[i] + 2;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else if (argv[i][0] == '-') {
+			return history_usage("unrecognized option", argv[i]);
+		} else {
+			return history_usage("unexpected argument", argv[i]);
+		}
+	}
+	if (nstr && parse_long(nstr, 1, HISTORY_MAX, &n) < 0)
+		return history_usage("invalid number of runs (1 to 100000)",
+		    nstr);
+	if (task && !*task)
+		return history_usage("invalid task name", task);
+	if (!url_of(cfg)) {
+		log_error("no run history without a database: [database] url "
+		    "is not set");
+		return EXIT_CONFIG;
+	}
+	memset(&db, 0, sizeof(db));
+	code = db_connect(&db, cfg->database.url, cfg->database.schema,
+	    cfg->database.wait_ms, "history");
+	if (code != 0)
+		return code;
+	params[0] = cfg->database.schema;
+	r = db_query(&db, "could not look for the audit table",
+	    sql_table_exists, 1, params);
+	if (!r) {
+		db_close(&db);
+		return EXIT_UNAVAILABLE;
+	}
+	exists = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (!exists) {
+		db_close(&db);
+		log_info("no runs recorded yet");
+		return EXIT_OK;
+	}
+	snprintf(limit, sizeof(limit), "%ld", n);
+	params[0] = task;
+	params[1] = limit;
+	r = db_query(&db, "could not read the run history", sql_history, 2,
+	    params);
+	if (!r) {
+		db_close(&db);
+		return EXIT_UNAVAILABLE;
+	}
+	if (PQntuples(r) == 0 && !json)
+		log_info("no runs recorded%s%s%s", task ? " for task \"" : "",
+		    task ? task : "", task ? "\"" : "");
+	else if (json)
+		for (i = 0; i < PQntuples(r); i++)
+			printf("%s\n", PQgetvalue(r, i, 11));
+	else
+		print_table(r);
+	PQclear(r);
+	db_close(&db);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno == EPIPE)
+			return EXIT_OK;
+		log_errno("could not write the history");
+		return EXIT_OSERR;
+	}
+	return EXIT_OK;
 }

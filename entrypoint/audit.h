@@ -8,6 +8,8 @@
 #ifndef AUDIT_H
 #define AUDIT_H
 
+#include <stddef.h>
+
 #include "config.h"
 
 struct audit_run {
@@ -41,5 +43,23 @@ void audit_end(const struct config *cfg, struct audit_run *run,
 
 /* entrypoint history [-n N] [--task NAME] [--json] */
 int cmd_history(struct config *cfg, int argc, char **argv);
+
+/* Helpers, exposed for the unit tests. */
+
+/* Fill id (size >= 37) with a random UUID v4.  Return 0, or -1 (errno). */
+int audit_make_id(char *id, size_t size);
+/* "succeeded", "failed", "timed_out" or "interrupted". */
+const char *audit_status(int exit_code, int timed_out, int interrupted);
+/*
+ * argv as it may be recorded or printed: each argument through mask_arg(),
+ * then every occurrence of the value of a secret variable of env (names as
+ * mask_name_is_secret(); values of 4 bytes or more) replaced by MASK.
+ * Return a NULL-terminated vector; caller frees with strv_free().
+ */
+char **audit_mask_argv(char *const *argv, const struct env *env);
+/* A PostgreSQL text[] literal of argv ("{"a","b\"c"}").  Caller frees. */
+char *audit_pg_array(char *const *argv);
+/* A duration for people: "850ms", "12.3s", "4m05s", "2h03m". */
+void audit_format_duration(long long ms, char *buf, size_t size);
 
 #endif
