@@ -225,6 +225,13 @@ looks_numeric(const char *s)
 void
 log_event(const char *msg, const char *const *fields)
 {
+	log_event_typed(msg, fields, NULL);
+}
+
+void
+log_event_typed(const char *msg, const char *const *fields,
+    const char *kinds)
+{
 	char line[8192], esc[2048], ts[64];
 	size_t n = 0;
 	int saved = errno;
@@ -241,15 +248,20 @@ log_event(const char *msg, const char *const *fields)
 	}
 	for (; fields && fields[0] && n < sizeof(line); fields += 2) {
 		const char *v = fields[1] ? fields[1] : "";
+		char kind = kinds && *kinds ? *kinds++ : '?';
 
 		if (lg.fmt == LOG_FORMAT_JSON) {
-			if (looks_numeric(v) && strlen(v) < 19)
+			if ((kind == 'n' && looks_numeric(v)) ||
+			    (kind == 'b' && (strcmp(v, "true") == 0 ||
+			    strcmp(v, "false") == 0)) ||
+			    (kind == '?' && looks_numeric(v) &&
+			    strlen(v) < 19))
 				snprintf(esc, sizeof(esc), "%s", v);
 			else
 				log_json_escape(esc, sizeof(esc), v);
 			n += (size_t)snprintf(line + n, sizeof(line) - n,
 			    ",\"%s\":%s", fields[0], esc);
-		} else if (strchr(v, ' ') || !*v) {
+		} else if (!*v || strpbrk(v, " \"\\\t\n\r")) {
 			log_json_escape(esc, sizeof(esc), v);
 			n += (size_t)snprintf(line + n, sizeof(line) - n,
 			    " %s=%s", fields[0], esc);

@@ -47,6 +47,14 @@ void log_vmsg(enum log_level lvl, const char *reason, const char *fmt,
  * JSON numbers in json mode.  Text mode prints "msg key=value ...".
  */
 void log_event(const char *msg, const char *const *fields);
+/*
+ * As log_event, with kinds[i] saying how the value of pair i is written in
+ * json mode: 's' a string, 'n' a number, 'b' a boolean ("true"/"false");
+ * pairs beyond strlen(kinds) (or every pair, kinds NULL) are guessed as
+ * log_event does.  For keys whose type must not depend on the value.
+ */
+void log_event_typed(const char *msg, const char *const *fields,
+    const char *kinds);
 
 /* Write a JSON string literal (quotes included) for s into buf. */
 void log_json_escape(char *buf, unsigned long size, const char *s);
