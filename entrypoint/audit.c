@@ -95,12 +95,16 @@ static const char sql_begin[] =
 	"dry_run, status) "
 	"VALUES ($1::uuid, $2, $3, $4::text[], $5, $6, $7, $8::boolean, $9)";
 
-/* A run that never started: refused (75) or interrupted while waiting. */
+/*
+ * A run that never started: refused (75) or interrupted while waiting for
+ * the lock; $11 is how long it waited (ms).
+ */
 static const char sql_never_ran[] =
 	"INSERT INTO @S@.runs (id, command, task, argv, release, host, actor, "
-	"dry_run, status, finished_at, exit_code) "
+	"dry_run, status, started_at, finished_at, exit_code) "
 	"VALUES ($1::uuid, $2, $3, $4::text[], $5, $6, $7, $8::boolean, $9, "
-	"now(), $10::integer)";
+	"now() - $11::bigint * interval '1 millisecond', now(), "
+	"$10::integer)";
 
 /*
  * The end of a run: complete the row, or write it whole when its start was
@@ -387,17 +391,19 @@ record_never_ran(const struct config *cfg, const struct audit_run *run,
     const char *status, int code)
 {
 	struct audit_priv *p = run->priv;
-	const char *params[10];
-	char codebuf[16];
+	const char *params[11];
+	char codebuf[16], durbuf[24];
 
 	if (cfg->database.audit == AUDIT_OFF || !p->connected)
 		return;
 	snprintf(codebuf, sizeof(codebuf), "%d", code);
+	snprintf(durbuf, sizeof(durbuf), "%lld", now_ms() - p->t0);
 	row_params(cfg, run, params);
 	params[8] = status;
 	params[9] = codebuf;
+	params[10] = durbuf;
 	if (ensure_table(&p->db, cfg->database.schema) == 0 &&
-	    db_exec(&p->db, "could not record the run", sql_never_ran, 10,
+	    db_exec(&p->db, "could not record the run", sql_never_ran, 11,
 	    params) == 0)
 		p->recorded = 1;
 }
@@ -690,11 +696,60 @@ audit_begin(const struct config *cfg, struct audit_run *run)
 static int
 still_connected(struct db *db)
 {
-	if (!db->conn || PQstatus(db->conn) != CONNECTION_OK)
-		return 0;
-	if (!PQconsumeInput(db->conn))
-		return 0;
+	struct pollfd pfd;
+	int i;
+
+	/* a server shutting down sends its FATAL message, then EOF */
+	for (i = 0; i < 8; i++) {
+		if (!db->conn || PQstatus(db->conn) != CONNECTION_OK)
+			return 0;
+		pfd.fd = PQsocket(db->conn);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (pfd.fd < 0 || poll(&pfd, 1, 0) <= 0)
+			return 1;
+		if (!PQconsumeInput(db->conn))
+			return 0;
+	}
 	return PQstatus(db->conn) == CONNECTION_OK;
+}
+
+/*
+ * Write the end of the run on p's connection, connecting first when there
+ * is none.  Return 0, or -1 after logging.
+ */
+static int
+record_end(const struct config *cfg, struct audit_run *run,
+    const char *const *params)
+{
+	struct audit_priv *p = run->priv;
+
+	if (!p->connected) {
+		if (db_connect(&p->db, cfg->database.url,
+		    cfg->database.schema, wait_for_db(cfg, run),
+		    run->command) != 0)
+			return -1;
+		p->connected = 1;
+	}
+	if (!p->recorded && ensure_table(&p->db, cfg->database.schema) < 0)
+		return -1;
+	return db_exec(&p->db, "could not record the end of the run",
+	    sql_end, 12, params);
+}
+
+/* The connection is gone: forget it (and the lock it held). */
+static void
+drop_connection(struct audit_run *run)
+{
+	struct audit_priv *p = run->priv;
+
+	if (p->locked)
+		log_warn("the database connection was lost during the run, "
+		    "which released the lock of exclusive task \"%s\" early",
+		    run->task);
+	db_close(&p->db);
+	p->connected = 0;
+	p->locked = 0;
 }
 
 void
@@ -711,20 +766,9 @@ audit_end(const struct config *cfg, struct audit_run *run, int exit_code,
 	if (!p)
 		return;
 	duration = now_ms() - p->t0;
-	if (p->connected && !still_connected(&p->db)) {
-		if (p->locked)
-			log_warn("the database connection was lost during "
-			    "the run, which released the lock of exclusive "
-			    "task \"%s\" early", run->task);
-		db_close(&p->db);
-		p->connected = 0;
-		p->locked = 0;
-	}
+	if (p->connected && !still_connected(&p->db))
+		drop_connection(run);
 	if (url && cfg->database.audit != AUDIT_OFF) {
-		if (!p->connected && db_connect(&p->db, url,
-		    cfg->database.schema, wait_for_db(cfg, run),
-		    run->command) == 0)
-			p->connected = 1;
 		snprintf(durbuf, sizeof(durbuf), "%lld", duration);
 		snprintf(codebuf, sizeof(codebuf), "%d", exit_code);
 		snprintf(sigbuf, sizeof(sigbuf), "%d", signal);
@@ -733,11 +777,13 @@ audit_end(const struct config *cfg, struct audit_run *run, int exit_code,
 		params[9] = codebuf;
 		params[10] = signal > 0 ? sigbuf : NULL;
 		params[11] = status;
-		if (p->connected && (p->recorded ||
-		    ensure_table(&p->db, cfg->database.schema) == 0) &&
-		    db_exec(&p->db, "could not record the end of the run",
-		    sql_end, 12, params) == 0)
-			done = 1;
+		done = record_end(cfg, run, params) == 0;
+		if (!done && p->connected &&
+		    PQstatus(p->db.conn) != CONNECTION_OK) {
+			/* lost without a sign before the statement: again */
+			drop_connection(run);
+			done = record_end(cfg, run, params) == 0;
+		}
 		if (!done)
 			log_warn("the end of run %s is not in the audit "
 			    "trail", run->id);
@@ -777,7 +823,7 @@ history_cell(PGresult *r, int i, int c, char *buf, size_t size)
 
 	switch (c) {
 	case COL_ID:
-		cell(PQgetvalue(r, i, 0), buf, size, 8);
+		snprintf(buf, size, "%.8s", PQgetvalue(r, i, 0));
 		break;
 	case COL_STARTED:
 		cell(PQgetvalue(r, i, 1), buf, size, 40);
