@@ -99,10 +99,12 @@ ensure_base
 
 release=$(release_id)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-set -- --network=host -t "$IMAGE" -f Dockerfile \
+set -- --network=host -t "$IMAGE" \
 	--build-arg "RELEASE=$release" --build-arg "COMMIT=$commit"
+dockerfile=Dockerfile
 if [ -n "${EP_BINARY:-}" ]; then
-	# The Dockerfile's "prebuilt" stage copies build/entrypoint-static.
+	# Same Dockerfile, with the builder stage (between its begin and end
+	# markers) replaced by a stage holding the binary already built.
 	case $EP_BINARY in
 	/*) rel=${EP_BINARY#"$SRCDIR"/} ;;
 	*) rel=$EP_BINARY ;;
@@ -110,8 +112,20 @@ if [ -n "${EP_BINARY:-}" ]; then
 	[ "$rel" = build/entrypoint-static ] ||
 		die "EP_BINARY must be build/entrypoint-static (the only binary the build context holds)"
 	[ -x "$rel" ] || die "EP_BINARY \"$rel\" does not exist (run make static)"
-	set -- "$@" --build-arg BINARY_FROM=prebuilt
+	mkdir -p "$CACHE"
+	dockerfile=$CACHE/Dockerfile.prebuilt
+	awk '
+	/^# --- builder: begin/ {
+		print "FROM scratch AS builder"
+		print "COPY build/entrypoint-static /src/build/entrypoint-static"
+		skip = 1; next
+	}
+	/^# --- builder: end/ { skip = 0; next }
+	!skip' Dockerfile >"$dockerfile"
+	grep -q '^COPY build/entrypoint-static' "$dockerfile" ||
+		die "Dockerfile: builder markers not found"
 fi
+set -- "$@" -f "$dockerfile"
 say "building $IMAGE (release $release) with $ENGINE"
 "$ENGINE" build "$@" .
 say "built $IMAGE"
