@@ -1,7 +1,28 @@
-/* env.c - placeholder until the config work lands. */
+/*
+ * env.c - an environment as an ordered list of "NAME=VALUE" strings; see
+ * env.h.
+ *
+ * Lists are short (a container's environment is a few dozen variables), so
+ * every lookup is a linear scan; that keeps the order the variables came in,
+ * which `entrypoint env` shows and the child sees.
+ */
+#include <stdlib.h>
 #include <string.h>
 
 #include "env.h"
+
+/* Index of name in e, or -1.  An entry without '=' never matches. */
+static long
+env_find(const struct env *e, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < e->vars.n; i++)
+		if (strncmp(e->vars.v[i], name, n) == 0 &&
+		    e->vars.v[i][n] == '=')
+			return (long)i;
+	return -1;
+}
 
 void
 env_init_from(struct env *e, char *const *envp)
@@ -27,36 +48,47 @@ env_release(struct env *e)
 const char *
 env_get(const struct env *e, const char *name)
 {
-	size_t i, n = strlen(name);
+	long i = env_find(e, name);
 
-	for (i = 0; i < e->vars.n; i++)
-		if (strncmp(e->vars.v[i], name, n) == 0 &&
-		    e->vars.v[i][n] == '=')
-			return e->vars.v[i] + n + 1;
-	return NULL;
+	return i < 0 ? NULL : e->vars.v[i] + strlen(name) + 1;
 }
 
+/* Replacing keeps the variable where it was, so the order stays stable. */
 void
 env_set(struct env *e, const char *name, const char *value)
 {
-	env_unset(e, name);
-	strv_push_owned(&e->vars, xasprintf("%s=%s", name, value));
+	long i = env_find(e, name);
+	char *entry = xasprintf("%s=%s", name, value);
+
+	if (i < 0) {
+		strv_push_owned(&e->vars, entry);
+		return;
+	}
+	free(e->vars.v[i]);
+	e->vars.v[i] = entry;
 }
 
 int
 env_set_default(struct env *e, const char *name, const char *value)
 {
-	if (env_get(e, name))
+	if (env_find(e, name) >= 0)
 		return 0;
 	env_set(e, name, value);
 	return 1;
 }
 
+/* Remove every entry for name (an inherited envp may hold duplicates). */
 void
 env_unset(struct env *e, const char *name)
 {
-	(void)e;
-	(void)name;
+	long i;
+
+	while ((i = env_find(e, name)) >= 0) {
+		free(e->vars.v[i]);
+		memmove(&e->vars.v[i], &e->vars.v[i + 1],
+		    (e->vars.n - (size_t)i) * sizeof(*e->vars.v));
+		e->vars.n--;
+	}
 }
 
 char *const *
@@ -70,5 +102,12 @@ env_envp(const struct env *e)
 int
 env_valid_name(const char *s)
 {
-	return s && *s;
+	if (!s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+	    *s == '_'))
+		return 0;
+	for (s++; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		    (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
 }
