@@ -4,7 +4,8 @@
  * Every statement is a constant string sent with PQexecParams and $n
  * parameters.  The one exception is our own schema's name (config), which
  * is quoted with PQescapeIdentifier and substituted for the token "@S@" in
- * the constant by db_sql(); no value ever goes into SQL text.
+ * the constant by db_sql(); no value ever goes into SQL text.  (Migration
+ * files are the user's SQL and are sent as written, see db_run().)
  *
  * Return conventions: 0/-1 after logging; connection functions return one of
  * the exit codes in exitcode.h (0, 69, 77, 78) so callers pass them through.
@@ -13,28 +14,52 @@
 #ifndef DB_H
 #define DB_H
 
+#include <stddef.h>
+
 #include <libpq-fe.h>
 
 struct db {
 	PGconn *conn;
 	char *schema_ident;	/* quoted identifier of [database] schema */
 	char *url;		/* for reconnecting */
+	char *schema;		/* the schema's name as configured */
+	unsigned long round_trips;	/* counted by db_query/db_run */
+	/* called about once a second while db_run() waits (progress) */
+	void (*tick)(void *arg);
+	void *tick_arg;
 };
 
 /*
  * Wait until the server at url accepts connections (PQping with backoff)
  * for at most wait_ms.  "rejecting" and "no response" are retried; "no
  * attempt" (bad parameters) returns EXIT_CONFIG at once.  Return 0,
- * EXIT_CONFIG or EXIT_UNAVAILABLE (deadline), after logging.
+ * EXIT_CONFIG or EXIT_UNAVAILABLE (deadline), after logging; a TERM, INT,
+ * HUP or QUIT read from sig_fd() while waiting returns 128+N.  A NULL url
+ * means libpq's defaults (PGHOST, PGPORT, ...).
  */
 int db_wait(const char *url, long wait_ms);
 
+struct db_options {
+	const char *url;	/* NULL: libpq's defaults */
+	const char *schema;	/* [database] schema */
+	const char *command;	/* application_name "entrypoint COMMAND" */
+	long wait_ms;		/* > 0: wait for the server this long */
+	int keep_search_path;	/* 1: leave search_path alone (migrations
+				   run the user's SQL; every statement of our
+				   own is schema-qualified anyway) */
+};
+
 /*
- * Connect (after db_wait when wait_ms > 0), check PQstatus, run the secure
- * search_path statement, remember schema.  Return 0, EXIT_UNAVAILABLE,
- * EXIT_NOPERM (authentication failure: never retried) or EXIT_CONFIG, after
- * logging.  application_name is "entrypoint COMMAND".
+ * Connect: try at once, and when the server is down or starting up wait for
+ * it (db_wait) within wait_ms, then connect again.  Check PQstatus, run the
+ * secure search_path statement (unless keep_search_path), remember schema.
+ * Return 0, EXIT_UNAVAILABLE, EXIT_NOPERM (authentication failure or
+ * refused: never retried), EXIT_CONFIG, or 128+N (signal while waiting),
+ * after logging.  application_name is "entrypoint COMMAND" unless the url
+ * sets one.
  */
+int db_open(struct db *db, const struct db_options *o);
+/* db_open() with the secure search_path. */
 int db_connect(struct db *db, const char *url, const char *schema,
     long wait_ms, const char *command);
 void db_close(struct db *db);
@@ -58,5 +83,48 @@ int db_exec(struct db *db, const char *what, const char *sql, int nparams,
 
 /* PQerrorMessage without the trailing newline (static buffer). */
 const char *db_error(const struct db *db);
+
+/*
+ * CREATE SCHEMA IF NOT EXISTS for [database] schema, safe when several
+ * processes (migrate, audit) race: a role without CREATE can use a schema
+ * made by someone else (checked first), and creation is serialised by a
+ * transaction-level advisory lock.  Return 0 or -1 after logging.
+ */
+int db_ensure_schema(struct db *db);
+
+/* One statement for db_run(). */
+struct db_stmt {
+	const char *sql;	/* sent as is (no "@S@"; see db_sql) */
+	int nparams;
+	const char *const *params;
+	const char *copy_data;	/* the rows of a COPY ... FROM STDIN */
+	size_t copy_len;
+	PGresult **out;		/* non-NULL: keep its result here (caller
+				   PQclear()s); left NULL when it failed */
+};
+
+/* What db_run() saw. */
+struct db_outcome {
+	long failed;		/* index of the statement that failed, -1 */
+	int signo;		/* a TERM/INT/HUP/QUIT cancelled it, or 0 */
+	int lost;		/* the connection is gone */
+	char sqlstate[6];
+	char *message;		/* "message (DETAIL ... HINT ...)" or NULL */
+	int position;		/* error position in the statement, 0 */
+};
+
+/*
+ * Run stmts[0..n) in order and stop at the first error.  pipeline: send
+ * them all in libpq's pipeline mode with one Sync, so they cost one round
+ * trip; the server skips what follows an error (statements that cannot run
+ * in a transaction block, and COPY, need pipeline = 0: one round trip each).
+ * While waiting, poll the connection and sig_fd(): TERM, INT, HUP or QUIT
+ * sends a cancel request (PQcancel) and is reported in out->signo.  Return
+ * 0 when every statement succeeded, else -1 with out filled in (nothing
+ * logged).  The caller ends a failed transaction (ROLLBACK).
+ */
+int db_run(struct db *db, const struct db_stmt *stmts, size_t n,
+    int pipeline, struct db_outcome *out);
+void db_outcome_release(struct db_outcome *out);
 
 #endif
