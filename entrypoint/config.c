@@ -518,7 +518,7 @@ start_section(struct parser *p, const char *title)
 static int
 scan_line(struct parser *p, const char *s, size_t n)
 {
-	const char *end = s + n, *close;
+	const char *eol = s + n, *close, *q;
 	char *title;
 	int rc;
 
@@ -529,18 +529,18 @@ scan_line(struct parser *p, const char *s, size_t n)
 		return perr(p, p->line, "invalid NUL byte");
 	if (p->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
 		s += 3;
-	while (s < end && isspace((unsigned char)*s))
+	while (s < eol && isspace((unsigned char)*s))
 		s++;
-	if (s == end || *s != '[')
+	if (s == eol || *s != '[')
 		return 0;
-	close = memchr(s, ']', (size_t)(end - s));
+	close = memchr(s, ']', (size_t)(eol - s));
 	if (!close)
 		return perr(p, p->line, "unterminated section header: "
 		    "missing \"]\"");
 	/* what follows the ']' may only be a comment */
-	for (end = close + 1; end < s + n && isspace((unsigned char)*end);)
-		end++;
-	if (end < s + n && *end != ';' && *end != '#')
+	for (q = close + 1; q < eol && isspace((unsigned char)*q);)
+		q++;
+	if (q < eol && *q != ';' && *q != '#')
 		return perr(p, p->line, "unexpected text after section "
 		    "header \"%.*s\"", (int)(close + 1 - s), s);
 	s++;
