@@ -30,12 +30,15 @@ RUN set -eu; \
 		xz-utils ca-certificates file >/dev/null; \
 	rm -rf /var/cache/apt/archives/*.deb
 WORKDIR /src
-# The static dependencies change rarely: their own layer, cached until
-# the script that builds them changes.
+# The static dependencies (OpenSSL and libpq from source, into the cache
+# mk/static.mk uses) change rarely: their own layer, rebuilt only when the
+# script that builds them changes.  `make static` below finds them ready
+# (and would build them itself if the cache path ever moved).
+COPY scripts/static-deps.sh scripts/
+RUN sh scripts/static-deps.sh .cache/static
 COPY Makefile VERSION ./
 COPY mk/ mk/
 COPY scripts/ scripts/
-RUN make static-deps
 COPY entrypoint/ entrypoint/
 ARG COMMIT=unknown
 RUN make static EP_COMMIT="$COMMIT" && \

@@ -12,28 +12,11 @@
 PY=/usr/bin/python3
 "$PY" -c 'import psycopg2' 2>/dev/null ||
 	skip_all "python3-psycopg2 is not installed (make deps)"
-PGBIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-[ -x "$PGBIN/initdb" ] || skip_all "no PostgreSQL server (make deps)"
-[ "$(id -u)" = 0 ] || skip_all "needs root (runs the cluster as postgres)"
+. "$SRCDIR/tests/pg/lib-pg.sh"
+pg_start
 
-# --- a throwaway cluster, unix socket only -----------------------------
-PGD=$(mktemp -d /tmp/ep-t5900.XXXXXX)
-chown postgres "$PGD"
-pg_cleanup() {
-	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGD/data" -m immediate \
-		-w stop >/dev/null 2>&1
-	rm -rf "$PGD"
-}
-trap 'kill_tracked; pg_cleanup; _lib_cleanup' EXIT
-runuser -u postgres -- "$PGBIN/initdb" -D "$PGD/data" -U postgres -A trust \
-	--no-sync >"$PGD/initdb.log" 2>&1 || { cat "$PGD/initdb.log"; exit 1; }
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGD/data" -w -s -l "$PGD/log" \
-	-o "-c fsync=off -c listen_addresses='' -c unix_socket_directories=$PGD" \
-	start || { cat "$PGD/log"; exit 1; }
-
-export DATABASE_URL="postgresql://postgres@/postgres?host=$PGD"
 sql() {
-	psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$PGD" -U postgres -d postgres "$@"
+	psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"
 }
 for f in "$SRCDIR"/migrations/[0-9]*.sql; do
 	sed -n '/^-- migrate:up/,/^-- migrate:down/p' "$f" | sql -f - ||
