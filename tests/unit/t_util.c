@@ -1,0 +1,148 @@
+/*
+ * t_util.c - parse_long, parse_duration, closest_name, strbuf, strv,
+ * signal names.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+
+#include "util.h"
+
+static void
+test_parse_long(void)
+{
+	long v = 0;
+
+	ok(parse_long("42", 0, 100, &v) == 0 && v == 42, "parse_long 42");
+	ok(parse_long("-5", -10, 10, &v) == 0 && v == -5, "negative");
+	ok(parse_long("0", 0, 0, &v) == 0 && v == 0, "0 in [0, 0]");
+	errno = 0;
+	ok(parse_long("", 0, 10, &v) == -1 && errno == EINVAL, "empty");
+	errno = 0;
+	ok(parse_long("12x", 0, 100, &v) == -1 && errno == EINVAL, "junk");
+	errno = 0;
+	ok(parse_long(" 1", 0, 100, &v) == -1 && errno == EINVAL,
+	    "leading blank");
+	errno = 0;
+	ok(parse_long("+1", 0, 100, &v) == -1 && errno == EINVAL, "plus");
+	errno = 0;
+	ok(parse_long("101", 0, 100, &v) == -1 && errno == ERANGE, "max");
+	errno = 0;
+	ok(parse_long("-1", 0, 100, &v) == -1 && errno == ERANGE, "min");
+	errno = 0;
+	ok(parse_long("99999999999999999999999", 0, LONG_MAX, &v) == -1 &&
+	    errno == ERANGE, "overflow");
+	ok(parse_long(NULL, 0, 1, &v) == -1, "NULL");
+}
+
+static void
+test_parse_duration(void)
+{
+	static const struct {
+		const char *in;
+		long ms;
+	} good[] = {
+		{ "0", 0 }, { "10", 10000 }, { "10s", 10000 }, { "250ms", 250 },
+		{ "5m", 300000 }, { "2h", 7200000 }, { "0ms", 0 },
+	};
+	static const char *const bad[] = {
+		"", "s", "10x", "1.5s", "-1", "10 s", " 10", "10S", "1d",
+		"99999999999999999999", "100000000h",
+	};
+	size_t i;
+	long ms;
+	char name[64];
+
+	for (i = 0; i < ARRAY_LEN(good); i++) {
+		ms = -1;
+		snprintf(name, sizeof(name), "duration %s", good[i].in);
+		ok(parse_duration(good[i].in, &ms) == 0 && ms == good[i].ms,
+		    name);
+	}
+	for (i = 0; i < ARRAY_LEN(bad); i++) {
+		ms = 77;
+		snprintf(name, sizeof(name), "duration \"%s\" is refused",
+		    bad[i]);
+		ok(parse_duration(bad[i], &ms) == -1 && ms == 77, name);
+	}
+}
+
+static void
+test_closest(void)
+{
+	static const char *const cmds[] = { "web", "worker", "migrate",
+	    "task", "tasks", "shell", "run", "history", "check", "env" };
+	size_t n = ARRAY_LEN(cmds);
+
+	is_str(closest_name("wbe", cmds, n), "web", "transposition");
+	is_str(closest_name("migrat", cmds, n), "migrate", "prefix");
+	is_str(closest_name("shel", cmds, n), "shell", "one letter short");
+	is_str(closest_name("histroy", cmds, n), "history", "typo");
+	ok(closest_name("zzzzzzzz", cmds, n) == NULL, "nothing close");
+	ok(closest_name("x", cmds, 0) == NULL, "no names");
+}
+
+static void
+test_strbuf(void)
+{
+	struct strbuf sb = { NULL, 0, 0 };
+	struct strv sv = { NULL, 0, 0 };
+	char *s;
+	int i;
+
+	s = strbuf_detach(&sb);
+	is_str(s, "", "detach of an empty strbuf is \"\"");
+	free(s);
+	strbuf_addstr(&sb, "a");
+	strbuf_addch(&sb, 'b');
+	strbuf_add(&sb, "cdef", 2);
+	strbuf_addf(&sb, "-%d-%s", 42, "x");
+	is_str(sb.buf, "abcd-42-x", "add, addch, addf");
+	is_int(sb.len, 9, "len");
+	for (i = 0; i < 1000; i++)
+		strbuf_addstr(&sb, "0123456789");
+	is_int(sb.len, 10009, "grows");
+	ok(sb.buf[sb.len] == '\0', "NUL-terminated");
+	s = strbuf_detach(&sb);
+	ok(sb.buf == NULL && sb.len == 0, "detach empties");
+	free(s);
+	strbuf_release(&sb);
+
+	for (i = 0; i < 20; i++)
+		strv_push(&sv, "x");
+	strv_push_owned(&sv, xstrdup("last"));
+	is_int(sv.n, 21, "strv grows");
+	is_int(strv_len(sv.v), 21, "strv_len");
+	ok(sv.v[21] == NULL, "strv is NULL-terminated");
+	strv_release(&sv);
+	is_int(strv_len(NULL), 0, "strv_len(NULL)");
+}
+
+static void
+test_signals(void)
+{
+	is_int(signal_from_name("TERM"), SIGTERM, "TERM");
+	is_int(signal_from_name("SIGQUIT"), SIGQUIT, "SIGQUIT");
+	is_int(signal_from_name("9"), 9, "9");
+	is_int(signal_from_name("WINCH"), SIGWINCH, "WINCH");
+	is_int(signal_from_name("NOPE"), -1, "NOPE");
+	is_int(signal_from_name("0"), -1, "0");
+	is_int(signal_from_name("65"), -1, "65");
+	is_str(signal_name(SIGTERM), "TERM", "signal_name TERM");
+	is_str(signal_name(SIGRTMIN + 1), "35", "a realtime signal by number");
+}
+
+int
+main(void)
+{
+	test_parse_long();
+	test_parse_duration();
+	test_closest();
+	test_strbuf();
+	test_signals();
+	return done_testing();
+}
