@@ -113,7 +113,9 @@ if [ -n "${EP_BINARY:-}" ]; then
 		die "EP_BINARY must be build/entrypoint-static (the only binary the build context holds)"
 	[ -x "$rel" ] || die "EP_BINARY \"$rel\" does not exist (run make static)"
 	mkdir -p "$CACHE"
-	dockerfile=$CACHE/Dockerfile.prebuilt
+	dockerfile=$CACHE/Dockerfile.prebuilt.$$
+	# shellcheck disable=SC2064
+	trap "rm -f '$dockerfile'" EXIT INT TERM
 	awk '
 	/^# --- builder: begin/ {
 		print "FROM scratch AS builder"

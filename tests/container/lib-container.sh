@@ -1,0 +1,170 @@
+# shellcheck shell=bash
+# lib-container.sh - the real release image in a real OCI runtime.
+# Source it after nothing else: it sources tests/sh/lib.sh.
+#
+#	. "$SRCDIR/tests/container/lib-container.sh"
+#	ct_require_engine          # skip_all without podman/docker or root
+#	ct_image                   # build (cached) the image: $IMG
+#	ct_pg_start                # PostgreSQL on 127.0.0.1:$PGPORT, see below
+#	ct_run [ENGINE RUN ARGS] -- IMAGE ARGS...
+#
+# The image is built from the same Dockerfile as `make image`, with the
+# builder stage swapped for build/entrypoint-static (made when missing) so a
+# build takes seconds once podman has the layers.  Set CONTAINER_IMAGE to
+# test an image built elsewhere instead.
+#
+# Containers only ever use --network=host or --network=none (never a
+# bridge: see CONTAINERS.md).  Every container a test starts has a name
+# from ct_name and is removed (rm -f) at exit.
+
+: "${SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+# shellcheck source=tests/sh/lib.sh
+. "$SRCDIR/tests/sh/lib.sh"
+# shellcheck source=tests/pg/lib-pg.sh
+. "$SRCDIR/tests/pg/lib-pg.sh"
+
+ENGINE=${CONTAINER_ENGINE:-podman}
+if [ "$ENGINE" = podman ] && [ -z "${CONTAINERS_CONF:-}" ]; then
+	CONTAINERS_CONF=$SRCDIR/tests/container/containers.conf
+	export CONTAINERS_CONF
+fi
+# Debian's python3 (with psycopg2, yaml), whatever else PATH holds.
+PY=/usr/bin/python3
+IMG=${CONTAINER_IMAGE:-entrypoint-demo:test}
+CT_RELEASE=t5-test
+_ct_names=()
+_ct_images=()
+
+ct_cleanup() {
+	local n
+	for n in "${_ct_names[@]+"${_ct_names[@]}"}"; do
+		"$ENGINE" rm -f -t 0 "$n" >/dev/null 2>&1
+	done
+	_ct_names=()
+	for n in "${_ct_images[@]+"${_ct_images[@]}"}"; do
+		"$ENGINE" rmi -f "$n" >/dev/null 2>&1
+	done
+	_ct_images=()
+}
+trap 'ct_cleanup; _pg_cleanup' EXIT
+
+ct_require_engine() {
+	command -v "$ENGINE" >/dev/null 2>&1 ||
+		skip_all "no container engine \"$ENGINE\" (make deps)"
+	[ "$(id -u)" = 0 ] || [ "$ENGINE" = docker ] ||
+		skip_all "podman tests run as root (rootful podman)"
+	"$ENGINE" info >/dev/null 2>&1 ||
+		skip_all "\"$ENGINE info\" fails: no working container engine"
+}
+
+# ct_name PREFIX: a fresh container name, removed at exit.
+ct_name() {
+	local n
+	n="ep-t-$1-$$-$RANDOM"
+	_ct_names+=("$n")
+	echo "$n"
+}
+
+# ct_track_image NAME: remove image NAME at exit.
+ct_track_image() {
+	_ct_images+=("$1")
+}
+
+# ct_image: make sure $IMG exists and is current.  Layers are cached, so
+# this is quick after the first build.  The build log is in $T/build.log.
+ct_image() {
+	if [ -n "${CONTAINER_IMAGE:-}" ]; then
+		return 0
+	fi
+	if [ ! -x "$SRCDIR/build/entrypoint-static" ]; then
+		make -s -C "$SRCDIR" static >"$T/static.log" 2>&1 || {
+			tail -n 20 "$T/static.log" >&2
+			echo "Bail out! make static failed"
+			exit 1
+		}
+	fi
+	IMAGE=$IMG RELEASE=$CT_RELEASE CONTAINER_ENGINE=$ENGINE \
+		EP_BINARY=build/entrypoint-static \
+		sh "$SRCDIR/scripts/image.sh" >"$T/build.log" 2>&1 || {
+		tail -n 30 "$T/build.log" >&2
+		echo "Bail out! image build failed"
+		exit 1
+	}
+}
+
+# ct_free_port: a TCP port on 127.0.0.1 nobody listens on right now.
+ct_free_port() {
+	"$PY" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# ct_pg_start: the suite's PostgreSQL (tests/pg/lib-pg.sh): a unix socket
+# for the test itself (psql as superuser, trusted) and 127.0.0.1:$PGPORT
+# where a password is required: the containers log in as role "app" (owner
+# of database "app") with the password in the file $PGPASSFILE_CT.
+# Sets DBURL (no password in it) and PGPASSFILE_CT.
+ct_pg_start() {
+	pg_start
+	PGPASSFILE_CT=$T/db_password
+	printf '%s\n' "pw-$RANDOM-$RANDOM-$$" >"$PGPASSFILE_CT"
+	chmod 644 "$PGPASSFILE_CT"
+	psql -X -q -v ON_ERROR_STOP=1 -v pw="$(head -n 1 "$PGPASSFILE_CT")" \
+		>/dev/null <<-'EOF'
+	CREATE ROLE app LOGIN PASSWORD :'pw';
+	CREATE DATABASE app OWNER app;
+	EOF
+	DBURL="postgresql://app@127.0.0.1:$PGPORT/app"
+	export DBURL PGPASSFILE_CT
+}
+
+# ct_psql [PSQL ARGS...]: superuser psql on database app through the
+# socket: quiet, unaligned, stop on error.
+ct_psql() {
+	psql -X -q -A -t -v ON_ERROR_STOP=1 -d app "$@"
+}
+
+# The arguments every app container gets: host network, the database URL
+# and the password as a secret file read through PGPASSWORD_FILE.
+ct_app_args() {
+	printf '%s\n' --network=host -e "DATABASE_URL=$DBURL" \
+		-e PGPASSWORD_FILE=/run/secrets/db_password \
+		-v "$PGPASSFILE_CT:/run/secrets/db_password:ro"
+}
+
+# ct_run [RUN OPTIONS...] -- ARGS...: `ENGINE run --rm` of $IMG with the
+# app's arguments, capturing $out, $err and $rc like run_ep.
+ct_run() {
+	local opts=() a
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		opts+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	mapfile -t a < <(ct_app_args)
+	"$ENGINE" run --rm "${a[@]}" "${opts[@]+"${opts[@]}"}" "$IMG" "$@" \
+		>"$T/.ct.out" 2>"$T/.ct.err" </dev/null
+	rc=$?
+	out=$(cat "$T/.ct.out")
+	err=$(cat "$T/.ct.err")
+	export out err rc
+}
+
+# ct_state NAME FIELD: e.g. ct_state web ExitCode / Running / Pid
+ct_state() {
+	"$ENGINE" inspect --format "{{.State.$2}}" "$1" 2>/dev/null
+}
+
+# ct_http URL: print the body, fail unless 200.
+ct_http() {
+	"$PY" - "$1" <<-'EOF'
+	import sys, urllib.request
+	try:
+	    with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
+	        sys.stdout.write(r.read().decode())
+	except Exception as e:
+	    sys.stderr.write("%s\n" % e)
+	    sys.exit(1)
+	EOF
+}
