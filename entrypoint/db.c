@@ -62,9 +62,8 @@ stop_signal(void)
 	return 0;
 }
 
-/* Sleep ms, or less when a stop signal arrives; return it or 0. */
-static int
-sleep_or_signal(long ms)
+int
+db_sleep(long ms)
 {
 	struct pollfd p;
 	long long end = now_ms() + ms, left;
@@ -172,7 +171,7 @@ db_wait(const char *url, long wait_ms)
 		log_debug("database %s, retrying in %ld ms",
 		    p == PQPING_REJECT ? "rejecting connections" :
 		    "not responding", backoff);
-		s = sleep_or_signal(backoff < deadline - now_ms() ? backoff :
+		s = db_sleep(backoff < deadline - now_ms() ? backoff :
 		    (long)(deadline - now_ms()));
 		if (s)
 			return EXIT_SIGNAL_BASE + s;
@@ -296,7 +295,7 @@ db_open(struct db *db, const struct db_options *o)
 		PQfinish(db->conn);
 		db->conn = NULL;
 		if (ping == PQPING_OK) {
-			s = sleep_or_signal(backoff);
+			s = db_sleep(backoff);
 			backoff = backoff * 2 > 2000 ? 2000 : backoff * 2;
 			if (s)
 				return EXIT_SIGNAL_BASE + s;

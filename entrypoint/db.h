@@ -39,6 +39,13 @@ struct db {
  */
 int db_wait(const char *url, long wait_ms);
 
+/*
+ * Sleep ms (0: just look), or less when a TERM, INT, HUP or QUIT is read
+ * from sig_fd(): return that signal's number, else 0.  Other signals are
+ * read and dropped (no child runs while we talk to the database).
+ */
+int db_sleep(long ms);
+
 struct db_options {
 	const char *url;	/* NULL: libpq's defaults */
 	const char *schema;	/* [database] schema */
