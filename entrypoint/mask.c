@@ -6,6 +6,7 @@
  * one exception is KEY, which is so common as part of ordinary words
  * (KEYBOARD_LAYOUT, KEYMAP) that it only counts as a whole component of the
  * name (API_KEY, SECRET_KEY_BASE, KEYS) or at the end of one (APIKEY).
+ * A NAME_FILE variable (DB_PASSWORD_FILE) holds a path, which is shown.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -54,6 +55,9 @@ mask_name_is_secret(const char *name)
 		if (strcmp(mk.names[i], name) == 0)
 			return 1;
 	n = strlen(name);
+	/* NAME_FILE holds the path of the secret, not the secret */
+	if (n > 5 && strcmp(name + n - 5, "_FILE") == 0)
+		return 0;
 	if (n >= sizeof(up))
 		n = sizeof(up) - 1;
 	for (i = 0; i < n; i++)

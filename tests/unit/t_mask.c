@@ -30,7 +30,8 @@ main(void)
 	};
 	static const char *const plain[] = {
 		"PATH", "HOME", "KEYBOARD_LAYOUT", "KEYMAP", "DATABASE_URL",
-		"PORT", "KEYCLOAK_URL", "", "HOTKEYBOARD",
+		"PORT", "KEYCLOAK_URL", "", "HOTKEYBOARD", "DB_PASSWORD_FILE",
+		"API_KEY_FILE",
 	};
 	char *names[] = { V("MY_PIN"), NULL };
 	size_t i;
@@ -49,6 +50,9 @@ main(void)
 	mask_set_names(names);
 	ok(mask_name_is_secret("MY_PIN"), "until it is in secret_env");
 	ok(!mask_name_is_secret("my_pin"), "secret_env names are exact");
+	names[0] = V("TOKEN_FILE");
+	ok(mask_name_is_secret("TOKEN_FILE"), "a NAME_FILE in secret_env is "
+	    "secret");
 	mask_set_names(NULL);
 	ok(!mask_name_is_secret("MY_PIN"), "mask_set_names(NULL) clears");
 
