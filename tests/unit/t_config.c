@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -898,11 +899,19 @@ test_dump(void)
 	config_release(&cfg);
 }
 
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(path);
+}
+
 int
 main(void)
 {
 	char tmpl[] = "/tmp/t_config.XXXXXX";
-	char cmd[PATH_MAX + 16];
 
 	if (!mkdtemp(tmpl))
 		return 1;
@@ -917,8 +926,7 @@ main(void)
 	test_release();
 	test_files();
 	test_dump();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
+	if (nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS) < 0)
 		printf("# could not remove %s\n", dir);
 	return done_testing();
 }
