@@ -267,6 +267,8 @@ list_dir(const char *dir, struct entry **out, size_t *nout)
 	char err[512];
 	int r, code = 0;
 
+	*out = NULL;
+	*nout = 0;
 	if (!d) {
 		log_errno("cannot open migrations directory \"%s\"", dir);
 		return EXIT_CONFIG;

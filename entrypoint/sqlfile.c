@@ -500,6 +500,12 @@ read_copy_rows(struct splitter *s, struct sql_stmt *st)
 	return 0;
 }
 
+/*
+ * A backslash outside quotes starts a psql meta-command.  pg_dump (15.14
+ * and later) writes "\restrict KEY" and "\unrestrict KEY" around its
+ * output; they only limit psql's own meta-commands, so they are skipped.
+ * Every other one is refused.
+ */
 static int
 meta_command(struct splitter *s)
 {
@@ -508,6 +514,12 @@ meta_command(struct splitter *s)
 	while (s->i + n < s->len && !isspace((unsigned char)s->t[s->i + n]) &&
 	    n < 32)
 		n++;
+	if (s->start < 0 && ((n == 9 && memcmp(s->t + s->i, "\\restrict",
+	    9) == 0) || (n == 11 && memcmp(s->t + s->i, "\\unrestrict",
+	    11) == 0))) {
+		skip_line_comment(s);
+		return 0;
+	}
 	return fail(s->err, s->errsz, "%s:%d: psql meta-command \"%.*s\" is "
 	    "not supported in a migration", s->path, s->line, (int)n,
 	    s->t + s->i);

@@ -154,6 +154,9 @@ test_split(void)
 	ok(strstr(err, "f.sql:2:") && strstr(err, "\\i"),
 	    "error names file:line and the command");
 	sqlfile_section_release(&s);
+	is_int(split("\\restrict AbC\nselect 1;\n\\unrestrict AbC\n", &s), 1,
+	    "pg_dump's \\restrict and \\unrestrict are skipped");
+	sqlfile_section_release(&s);
 	is_int(split("select 1 \\gset\n", &s), -1, "\\gset refused");
 	sqlfile_section_release(&s);
 	is_int(split("select 'a\\b';", &s), 1,
