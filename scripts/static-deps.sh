@@ -44,6 +44,11 @@ PG_OPTS="--with-ssl=openssl --without-readline --without-zlib --without-icu
 --without-gssapi --without-ldap --without-lz4 --without-zstd --disable-nls"
 
 mkdir -p "$SRC" "$PREFIX/include" "$PREFIX/lib" "$STAMPS" "$LOGS"
+# Two makes at once (a test run and a developer) build the cache once.
+if command -v flock >/dev/null; then
+	exec 9>"$CACHE/.lock"
+	flock 9
+fi
 changed=0
 
 say() {
