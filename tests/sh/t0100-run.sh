@@ -20,7 +20,10 @@ run_ep run no-such-command-xyz
 is "$rc" 127 "a command not found exits 127"
 like "$err" 'could not run "no-such-command-xyz": command not found' \
 	"with a one-line message"
-is "$(printf '%s\n' "$err" | wc -l)" 1 "the message is one line"
+# Besides the audit's start and end lines, the failure is one line.
+is "$(printf '%s\n' "$err" | grep -Evc 'run (started|finished)')" 1 \
+	"the message is one line"
+like "$err" "run finished .*exit_code=127" "and the end of the run is logged"
 
 printf 'echo hi\n' >"$T/noexec.sh"
 chmod 644 "$T/noexec.sh"
