@@ -29,7 +29,6 @@
 #include "exitcode.h"
 #include "log.h"
 #include "mask.h"
-#include "sig.h"
 #include "util.h"
 
 /* best-effort never holds a run longer than this for its audit row */
@@ -57,9 +56,6 @@ static const char sql_table_exists[] =
 	"SELECT pg_catalog.to_regclass("
 	"pg_catalog.quote_ident($1) OPERATOR(pg_catalog.||) '.runs') "
 	"IS NOT NULL";
-
-static const char sql_create_schema[] =
-	"CREATE SCHEMA IF NOT EXISTS @S@";
 
 static const char sql_create_table[] =
 	"CREATE TABLE IF NOT EXISTS @S@.runs (\n"
@@ -323,8 +319,9 @@ wait_for_db(const struct config *cfg, const struct audit_run *run)
 /*
  * Create the schema and <schema>.runs unless the table is there.  The
  * existence check comes first so that a role without CREATE can use a
- * table made by someone else; creation is serialised by a transaction lock
- * because two concurrent CREATE ... IF NOT EXISTS can still collide.
+ * table made by someone else; creation is serialised by the transaction
+ * lock db_ensure_schema() also takes, because two concurrent CREATE ... IF
+ * NOT EXISTS can still collide.
  * Return 0 or -1 after logging.
  */
 static int
@@ -342,6 +339,8 @@ ensure_table(struct db *db, const char *schema)
 	PQclear(r);
 	if (exists)
 		return 0;
+	if (db_ensure_schema(db) < 0)
+		return -1;
 	if (db_exec(db, "could not create the audit table", "BEGIN", 0,
 	    NULL) < 0)
 		return -1;
@@ -350,8 +349,6 @@ ensure_table(struct db *db, const char *schema)
 	    db_exec(db, "could not create the audit table",
 	    "SELECT pg_catalog.pg_advisory_xact_lock("
 	    "pg_catalog.hashtext('entrypoint:audit-schema'))", 0, NULL) < 0 ||
-	    db_exec(db, "could not create the audit schema",
-	    sql_create_schema, 0, NULL) < 0 ||
 	    db_exec(db, "could not create the audit table",
 	    sql_create_table, 0, NULL) < 0 ||
 	    db_exec(db, "could not create the audit table",
@@ -503,8 +500,8 @@ join_argv(char *const *argv)
 
 /*
  * Wait for the exclusive lock of run->task for up to exclusive_wait_ms,
- * asking every LOCK_POLL_MS.  The sleep is a poll on the signalfd, so a
- * TERM/INT/HUP/QUIT from outside ends the wait.  Return 1 when we hold it,
+ * asking every LOCK_POLL_MS.  The sleep is db_sleep(), so a TERM/INT/HUP/QUIT
+ * from outside ends the wait.  Return 1 when we hold it,
  * 0 when it is busy past the deadline, -1 on a database error, or the
  * signal number (> 1) that interrupted the wait.
  */
@@ -514,7 +511,6 @@ take_lock(const struct config *cfg, struct audit_run *run)
 	struct audit_priv *p = run->priv;
 	const char *params[2] = { cfg->database.schema, run->task };
 	long long deadline = now_ms() + run->exclusive_wait_ms, left;
-	struct pollfd pfd;
 	PGresult *r;
 	int got, said = 0, sig;
 
@@ -537,16 +533,10 @@ take_lock(const struct config *cfg, struct audit_run *run)
 			    run->exclusive_wait_ms);
 			said = 1;
 		}
-		pfd.fd = sig_fd();
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, (int)(left < LOCK_POLL_MS ? left :
-		    LOCK_POLL_MS)) > 0) {
-			while ((sig = sig_read(NULL)) > 0)
-				if (sig == SIGTERM || sig == SIGINT ||
-				    sig == SIGHUP || sig == SIGQUIT)
-					return sig;
-		}
+		sig = db_sleep(left < LOCK_POLL_MS ? (long)left :
+		    LOCK_POLL_MS);
+		if (sig)
+			return sig;
 	}
 }
 
@@ -610,6 +600,11 @@ audit_begin(const struct config *cfg, struct audit_run *run)
 
 	code = db_connect(&p->db, url, cfg->database.schema,
 	    wait_for_db(cfg, run), run->command);
+	if (code > EXIT_SIGNAL_BASE) {
+		/* a TERM/INT while waiting for the database: not started */
+		priv_free(run);
+		return code;
+	}
 	if (code != 0) {
 		if (run->exclusive) {
 			log_error("could not take the lock of exclusive task "
