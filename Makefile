@@ -1,7 +1,7 @@
 # entrypoint: see README.md.  One GNU Makefile; `make help` lists targets.
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all static asan test check unit check-sh check-pg check-pid1 \
+.PHONY: all static asan soak test check unit check-sh check-pg check-pid1 \
 	check-static check-container lint cppcheck tidy shellcheck checksrc \
 	hdr-check helpers deps demo bench image fuzz clean help
 
@@ -145,6 +145,10 @@ deps:
 	sh scripts/deps.sh
 
 include mk/static.mk
+-include mk/fuzz.mk
+
+soak: static
+	bash tests/soak/soak.sh
 
 demo: deps all
 	sh demo/demo.sh
