@@ -150,6 +150,35 @@ like "$(cat "$T/gate.err")" 'lock of exclusive task "gate" .*early' \
 	"a warning says the lock was lost with the connection"
 cat "$T/gate.out" "$T/gate.err" >>"$ALL_OUT"
 
+# --- exclusive_wait: a second run waits for the first, or for a TERM ------
+sed '/^exclusive = yes$/a exclusive_wait = 30s' "$T/ep.ini" >"$T/wait.ini"
+rm -f "$T"/gate.*
+"$EP" "${EPC[@]}" task gate >/dev/null 2>&1 &
+gpid=$!
+track "$gpid"
+ok "an exclusive task runs" wait_for 10 test -e "$T/gate.started"
+"$EP" -c "$T/wait.ini" task gate >/dev/null 2>"$T/wait1.err" &
+w1=$!
+track "$w1"
+ok "a second run with exclusive_wait waits" \
+	wait_for 10 grep -q 'waiting up to' "$T/wait1.err"
+"$EP" -c "$T/wait.ini" task gate >/dev/null 2>"$T/wait2.err" &
+w2=$!
+track "$w2"
+ok "so does a third" wait_for 10 grep -q 'waiting up to' "$T/wait2.err"
+kill -TERM "$w2"
+wait "$w2"
+is "$?" 143 "a TERM while waiting for the lock: 143"
+is "$(q "SELECT count(*) FROM entrypoint.runs WHERE task = 'gate' AND status = 'interrupted' AND exit_code = 143")" \
+	1 "recorded as interrupted"
+touch "$T/gate.go"
+wait "$gpid"
+is "$?" 0 "the first run ends"
+wait "$w1"
+is "$?" 0 "then the waiting run takes the lock and runs"
+is "$(q "SELECT count(*) FROM entrypoint.runs WHERE task = 'gate' AND status = 'succeeded'")" \
+	3 "both are recorded as succeeded (with the first gate run)"
+
 # --- timeout ------------------------------------------------------------
 run_ep "${EPC[@]}" task slow
 keep
@@ -166,8 +195,8 @@ ok "the task starts again" wait_for 10 test -e "$T/gate.started"
 kill -TERM "$gpid"
 wait "$gpid"
 is "$?" 143 "TERM from outside: 143"
-is "$(q "SELECT status||'|'||exit_code FROM entrypoint.runs WHERE task = 'gate' ORDER BY started_at DESC LIMIT 1")" \
-	"interrupted|143" "recorded as interrupted"
+is "$(q "SELECT status||'|'||exit_code||'|'||signal FROM entrypoint.runs WHERE task = 'gate' ORDER BY started_at DESC LIMIT 1")" \
+	"interrupted|143|15" "recorded as interrupted"
 
 # --- required / best-effort / off / no url -------------------------------
 before=$(q "SELECT count(*) FROM entrypoint.runs")
