@@ -297,11 +297,18 @@ find_actor(const struct config *cfg)
 	return xasprintf("uid %ld", (long)geteuid());
 }
 
+/*
+ * [database] url, else $DATABASE_URL of the child environment (as migrate
+ * does, so that the runs land in the database migrate uses), else NULL.
+ */
 static const char *
 url_of(const struct config *cfg)
 {
 	const char *u = cfg->database.url;
 
+	if (u && *u)
+		return u;
+	u = env_get(&cfg->env, "DATABASE_URL");
 	return u && *u ? u : NULL;
 }
 
@@ -412,11 +419,14 @@ record_never_ran(const struct config *cfg, const struct audit_run *run,
 	kinds[k++] = (kind); \
 } while (0)
 
-/* The one line at the start of a run. */
+/*
+ * The one line at the start of a run, just before the child starts: the
+ * run's duration counts from here, as its row's started_at.
+ */
 static void
 log_start(const struct config *cfg, const struct audit_run *run)
 {
-	const struct audit_priv *p = run->priv;
+	struct audit_priv *p = run->priv;
 	const char *f[24];
 	char kinds[16];
 	size_t n = 0, k = 0;
@@ -434,6 +444,7 @@ log_start(const struct config *cfg, const struct audit_run *run)
 	f[n] = NULL;
 	kinds[k] = '\0';
 	log_event_typed("run started", f, kinds);
+	p->t0 = now_ms();
 }
 
 /* The one line at the end of a run (or of a run that never started). */
@@ -579,14 +590,15 @@ audit_begin(const struct config *cfg, struct audit_run *run)
 	if (!url) {
 		if (run->exclusive) {
 			log_error("task \"%s\" is exclusive, which needs "
-			    "[database] url (the lock is held in the "
-			    "database)", run->task);
+			    "[database] url or DATABASE_URL (the lock is "
+			    "held in the database)", run->task);
 			priv_free(run);
 			return EXIT_CONFIG;
 		}
 		if (mode == AUDIT_REQUIRED) {
-			log_error("audit = required, but [database] url is "
-			    "not set: not running without an audit record");
+			log_error("audit = required, but neither [database] "
+			    "url nor DATABASE_URL is set: not running without "
+			    "an audit record");
 			priv_free(run);
 			return EXIT_CONFIG;
 		}
@@ -720,7 +732,7 @@ record_end(const struct config *cfg, struct audit_run *run,
 	struct audit_priv *p = run->priv;
 
 	if (!p->connected) {
-		if (db_connect(&p->db, cfg->database.url,
+		if (db_connect(&p->db, url_of(cfg),
 		    cfg->database.schema, wait_for_db(cfg, run),
 		    run->command) != 0)
 			return -1;
@@ -946,12 +958,12 @@ cmd_history(struct config *cfg, int argc, char **argv)
 	if (task && !*task)
 		return history_usage("invalid task name", task);
 	if (!url_of(cfg)) {
-		log_error("no run history without a database: [database] url "
-		    "is not set");
+		log_error("no run history without a database: neither "
+		    "[database] url nor DATABASE_URL is set");
 		return EXIT_CONFIG;
 	}
 	memset(&db, 0, sizeof(db));
-	code = db_connect(&db, cfg->database.url, cfg->database.schema,
+	code = db_connect(&db, url_of(cfg), cfg->database.schema,
 	    cfg->database.wait_ms, "history");
 	if (code != 0)
 		return code;

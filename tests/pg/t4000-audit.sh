@@ -221,7 +221,7 @@ like "$(cat "$T/ok.id")" "$UUID_RE" "and still gives the child a run id"
 is "$(q "SELECT count(*) FROM entrypoint.runs")" "$before" \
 	"none of the three wrote a row"
 
-run_ep -c "$T/nourl.ini" task ok
+DATABASE_URL= run_ep -c "$T/nourl.ini" task ok
 keep
 is "$rc" 78 "audit = required without [database] url is a config error (78)"
 like "$err" 'url' "saying the url is missing"
@@ -231,6 +231,12 @@ keep
 is "$rc" 0 "audit = required with the database up runs"
 is "$(q "SELECT count(*) FROM entrypoint.runs")" "$((before + 1))" \
 	"and writes its row"
+
+rm -f "$T/ok.id"
+run_ep -c "$T/nourl.ini" task ok
+is "$rc" 0 "without [database] url, \$DATABASE_URL is used (as by migrate)"
+is "$(q "SELECT count(*) FROM entrypoint.runs WHERE id = '$(cat "$T/ok.id")'")" 1 \
+	"and the run is recorded there"
 
 # --- secrets ---------------------------------------------------------------
 run_ep "${EPC[@]}" task secretive
@@ -295,7 +301,7 @@ is "$rc" 64 "history -n x exits 64"
 run_ep "${EPC[@]}" history --bogus
 is "$rc" 64 "history with an unrecognized option exits 64"
 like "$err" 'unrecognized option "--bogus"' "and names it"
-run_ep -c "$T/nourl.ini" history
+DATABASE_URL= run_ep -c "$T/nourl.ini" history
 is "$rc" 78 "history without [database] url exits 78"
 
 # --- JSON logs ---------------------------------------------------------------
