@@ -143,11 +143,11 @@ check_url(const char *url)
 	return 0;
 }
 
-int
-db_wait(const char *url, long wait_ms)
+/* db_wait() until deadline; the message names the whole wait, wait_ms. */
+static int
+wait_until(const char *url, long long deadline, long wait_ms)
 {
 	const char *keys[3], *vals[3];
-	long long deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0);
 	long backoff = 50;
 	PGPing p;
 	char *shown;
@@ -183,6 +183,13 @@ db_wait(const char *url, long wait_ms)
 	    "the server rejects connections" : "no response");
 	free(shown);
 	return EXIT_UNAVAILABLE;
+}
+
+int
+db_wait(const char *url, long wait_ms)
+{
+	return wait_until(url, now_ms() + (wait_ms > 0 ? wait_ms : 0),
+	    wait_ms);
 }
 
 static const char *
@@ -301,7 +308,7 @@ db_open(struct db *db, const struct db_options *o)
 				return EXIT_SIGNAL_BASE + s;
 			continue;
 		}
-		code = db_wait(o->url, (long)(deadline - now_ms()));
+		code = wait_until(o->url, deadline, o->wait_ms);
 		if (code)
 			return code;
 	}

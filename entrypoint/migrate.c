@@ -92,10 +92,17 @@ static const char sql_baseline[] =
 	"release, run_id) VALUES ($1, $2, $3, 'baseline', $4, $5)";
 static const char sql_resolve_applied[] =
 	"UPDATE @S@.migrations SET status = 'succeeded' WHERE version = $1";
-static const char sql_lock_timeout_local[] =
-	"SELECT pg_catalog.set_config('lock_timeout', $1, true)";
-static const char sql_lock_timeout_session[] =
-	"SELECT pg_catalog.set_config('lock_timeout', $1, false)";
+static const char sql_settings[] =
+	"SELECT pg_catalog.set_config('lock_timeout', $1, $2::boolean)";
+/*
+ * PostgreSQL 14+: a backend whose client died (kill -9 of migrate) notices
+ * within a second and rolls back, instead of finishing a long statement
+ * while it holds the migration lock.
+ */
+static const char sql_settings14[] =
+	"SELECT pg_catalog.set_config('lock_timeout', $1, $2::boolean), "
+	"pg_catalog.set_config('client_connection_check_interval', '1s', "
+	"$2::boolean)";
 
 /* One migration: its file, its record, or both. */
 struct mig {
@@ -119,6 +126,7 @@ struct migrate {
 	size_t n;
 	char run_id[40];
 	char lock_timeout[32];	/* ddl_lock_timeout for set_config */
+	const char *settings[2];	/* its parameters */
 	int tty;
 	/* progress */
 	const struct mig *cur;
@@ -747,6 +755,21 @@ plan_free(struct plan *p)
 }
 
 /*
+ * Each migration starts from the session's defaults, as a new psql would
+ * (a pg_dump file sets search_path to ''), then gets ddl_lock_timeout:
+ * for its transaction (local), or for the session (transaction:false).
+ */
+static void
+plan_settings(struct plan *p, struct migrate *mg, int local)
+{
+	mg->settings[0] = mg->lock_timeout;
+	mg->settings[1] = local ? "true" : "false";
+	plan_add(p, "RESET ALL", 0, NULL, NULL);
+	plan_add(p, PQserverVersion(mg->db.conn) >= 140000 ? sql_settings14 :
+	    sql_settings, 2, mg->settings, NULL);
+}
+
+/*
  * Log why a migration's statement failed and return the exit code:
  * 65 for SQL errors, 69 when the connection went away, 128+N after a
  * signal.  path is the file the section came from.
@@ -852,7 +875,6 @@ apply_tx(struct migrate *mg, struct mig *m, size_t i, size_t total)
 {
 	const char *params[5] = { m->f.version_str, m->f.name, m->f.checksum,
 		mg->cfg->app.release ? mg->cfg->app.release : "", mg->run_id };
-	const char *lt[1] = { mg->lock_timeout };
 	struct plan p;
 	struct db_outcome o;
 	PGresult *rec = NULL;
@@ -861,8 +883,7 @@ apply_tx(struct migrate *mg, struct mig *m, size_t i, size_t total)
 	memset(&p, 0, sizeof(p));
 	p.pipeline = 1;
 	plan_add(&p, "BEGIN", 0, NULL, NULL);
-	plan_add(&p, "RESET ALL", 0, NULL, NULL);
-	plan_add(&p, sql_lock_timeout_local, 1, lt, NULL);
+	plan_settings(&p, mg, 1);
 	plan_add_section(&p, &m->f.up, 1);
 	plan_add(&p, mg->q_record, 5, params, NULL);
 	p.st[p.n - 1].out = &rec;
@@ -896,7 +917,6 @@ apply_notx(struct migrate *mg, struct mig *m, size_t i, size_t total)
 {
 	const char *params[5] = { m->f.version_str, m->f.name, m->f.checksum,
 		mg->cfg->app.release ? mg->cfg->app.release : "", mg->run_id };
-	const char *lt[1] = { mg->lock_timeout };
 	const char *endp[3] = { m->f.version_str, "succeeded", NULL };
 	struct plan pre, p, post;
 	struct db_outcome o, o2;
@@ -908,8 +928,7 @@ apply_notx(struct migrate *mg, struct mig *m, size_t i, size_t total)
 	memset(&p, 0, sizeof(p));
 	memset(&post, 0, sizeof(post));
 	pre.pipeline = 1;
-	plan_add(&pre, "RESET ALL", 0, NULL, NULL);
-	plan_add(&pre, sql_lock_timeout_session, 1, lt, NULL);
+	plan_settings(&pre, mg, 0);
 	plan_add(&pre, mg->q_running, 5, params, NULL);
 	if (db_run(&mg->db, pre.st, pre.n, 1, &o) < 0) {
 		code = own_failure(mg, "could not record the migration as "
@@ -1053,7 +1072,6 @@ cmd_up(struct migrate *mg)
 static int
 cmd_plan(struct migrate *mg)
 {
-	const char *lt[1] = { mg->lock_timeout };
 	size_t *pend, np, i;
 	struct plan p;
 	struct db_outcome o;
@@ -1080,8 +1098,7 @@ cmd_plan(struct migrate *mg)
 	}
 	memset(&p, 0, sizeof(p));
 	plan_add(&p, "BEGIN", 0, NULL, NULL);
-	plan_add(&p, "RESET ALL", 0, NULL, NULL);
-	plan_add(&p, sql_lock_timeout_local, 1, lt, NULL);
+	plan_settings(&p, mg, 1);
 	if (db_run(&mg->db, p.st, p.n, 1, &o) < 0)
 		code = own_failure(mg, "could not start the dry run", &o);
 	db_outcome_release(&o);
@@ -1125,7 +1142,6 @@ cmd_plan(struct migrate *mg)
 static int
 cmd_down(struct migrate *mg, long count)
 {
-	const char *lt[1] = { mg->lock_timeout };
 	struct mig **todo;
 	size_t n = 0, i, k;
 	struct plan p;
@@ -1184,8 +1200,7 @@ cmd_down(struct migrate *mg, long count)
 		p.pipeline = !notx;
 		if (!notx) {
 			plan_add(&p, "BEGIN", 0, NULL, NULL);
-			plan_add(&p, "RESET ALL", 0, NULL, NULL);
-			plan_add(&p, sql_lock_timeout_local, 1, lt, NULL);
+			plan_settings(&p, mg, 1);
 		}
 		plan_add_section(&p, &m->f.down, !notx);
 		plan_add(&p, mg->q_forget, 1, v, NULL);

@@ -118,6 +118,9 @@ pg_start() {
 
 # Stop the cluster: pg_stop [fast|immediate] (default fast).
 pg_stop() {
+	if [ -n "${PGDATA:-}" ] && [ -f "$PGDATA/postmaster.pid" ]; then
+		PG_PID=$(head -n 1 "$PGDATA/postmaster.pid")
+	fi
 	[ -n "${PG_PID:-}" ] || return 0
 	pg_as_owner "$PG_BIN/pg_ctl" -D "$PGDATA" -m "${1:-fast}" -w -t 30 \
 		-s stop >/dev/null 2>&1
@@ -153,10 +156,6 @@ pg_url() {
 
 _pg_cleanup() {
 	kill_tracked
-	if [ -z "${PG_PID:-}" ] && [ -n "${PGDATA:-}" ] &&
-		[ -f "$PGDATA/postmaster.pid" ]; then
-		PG_PID=$(head -n 1 "$PGDATA/postmaster.pid")
-	fi
 	pg_stop immediate
 	[ -n "${PGDIR:-}" ] && rm -rf "$PGDIR"
 	_lib_cleanup
