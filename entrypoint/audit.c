@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -825,8 +826,7 @@ static void
 history_cell(PGresult *r, int i, int c, char *buf, size_t size)
 {
 	char tmp[512];
-	long long ms;
-	long sig;
+	long ms, sig;
 
 	switch (c) {
 	case COL_ID:
@@ -868,7 +868,8 @@ history_cell(PGresult *r, int i, int c, char *buf, size_t size)
 		break;
 	case COL_DURATION:
 		if (PQgetisnull(r, i, 9) ||
-		    sscanf(PQgetvalue(r, i, 9), "%lld", &ms) != 1)
+		    parse_long(PQgetvalue(r, i, 9), LONG_MIN, LONG_MAX,
+		    &ms) < 0)
 			snprintf(buf, size, "-");
 		else
 			audit_format_duration(ms, buf, size);

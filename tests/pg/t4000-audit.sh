@@ -117,6 +117,24 @@ is "$rc" 137 "a task killed by KILL exits 137"
 is "$(q "SELECT status||'|'||exit_code||'|'||signal FROM entrypoint.runs WHERE task = 'die'")" \
 	"failed|137|9" "recorded with its signal"
 
+run_ep "${EPC[@]}" run /nonexistent/cmd
+keep
+is "$rc" 127 "run of a missing command exits 127"
+is "$(q "SELECT status||'|'||exit_code FROM entrypoint.runs WHERE argv[1] = '/nonexistent/cmd'")" \
+	"failed|127" "and is recorded as failed, 127"
+
+if unshare --pid --fork --mount-proc true 2>/dev/null; then
+	rm -f "$T/ok.id"
+	unshare --pid --fork --mount-proc "$EP" "${EPC[@]}" task ok \
+		>/dev/null 2>>"$ALL_OUT"
+	is "$?" 0 "as PID 1 of a new PID namespace, task ok exits 0"
+	is "$(q "SELECT status FROM entrypoint.runs WHERE id = '$(cat "$T/ok.id")'")" \
+		succeeded "and its run is recorded"
+else
+	skip "no PID namespaces here (unshare --pid)"
+	skip "no PID namespaces here (unshare --pid)"
+fi
+
 # --- a row before the child starts; the database restarts meanwhile ------
 rm -f "$T"/gate.*
 "$EP" "${EPC[@]}" task gate >"$T/gate.out" 2>"$T/gate.err" &
@@ -221,7 +239,7 @@ like "$(cat "$T/ok.id")" "$UUID_RE" "and still gives the child a run id"
 is "$(q "SELECT count(*) FROM entrypoint.runs")" "$before" \
 	"none of the three wrote a row"
 
-DATABASE_URL= run_ep -c "$T/nourl.ini" task ok
+DATABASE_URL='' run_ep -c "$T/nourl.ini" task ok
 keep
 is "$rc" 78 "audit = required without [database] url is a config error (78)"
 like "$err" 'url' "saying the url is missing"
@@ -301,7 +319,7 @@ is "$rc" 64 "history -n x exits 64"
 run_ep "${EPC[@]}" history --bogus
 is "$rc" 64 "history with an unrecognized option exits 64"
 like "$err" 'unrecognized option "--bogus"' "and names it"
-DATABASE_URL= run_ep -c "$T/nourl.ini" history
+DATABASE_URL='' run_ep -c "$T/nourl.ini" history
 is "$rc" 78 "history without [database] url exits 78"
 
 # --- JSON logs ---------------------------------------------------------------
