@@ -46,6 +46,18 @@ struct run {
 int
 supervise_init(void)
 {
+	struct sigaction sa;
+
+	/*
+	 * SIGCHLD ignored (or SA_NOCLDWAIT) by whoever started us would make
+	 * the kernel reap our children itself, and we would never see the
+	 * main child's status.  Blocked, it still reaches the signalfd.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGCHLD, &sa, NULL) < 0)
+		return -1;
 	if (supervise_is_pid1())
 		return 0;
 	/*
@@ -77,10 +89,18 @@ reap(struct run *r)
 	for (;;) {
 		pid = waitpid_nointr(-1, &st, WNOHANG);
 		if (pid < 0) {
-			if (errno == ECHILD)
-				r->no_children = 1;
-			else
+			if (errno != ECHILD) {
 				log_warn_errno("could not wait for children");
+				break;
+			}
+			r->no_children = 1;
+			if (r->o && !r->main_done) {
+				/* Someone else reaped it: no status to pass. */
+				log_warn("lost the exit status of child %ld",
+				    (long)r->o->pid);
+				r->main_done = 1;
+				r->res->status = EXIT_SOFTWARE << 8;
+			}
 			break;
 		}
 		if (pid == 0)
@@ -224,7 +244,8 @@ poll_timeout(const struct run *r, long long now)
 		at = r->timeout_at;
 	if (r->kill_at >= 0 && (at < 0 || r->kill_at < at))
 		at = r->kill_at;
-	if (r->give_up_at >= 0 && (at < 0 || r->give_up_at < at))
+	if (r->main_done && r->give_up_at >= 0 &&
+	    (at < 0 || r->give_up_at < at))
 		at = r->give_up_at;
 	if (sig_fd() < 0 && (at < 0 || now + TICK_MS < at))
 		at = now + TICK_MS;

@@ -40,7 +40,9 @@ struct supervise_result {
 
 /*
  * Become a child subreaper when we are not PID 1 (warn when that fails).
- * Call once before the first spawn.  Return 0 or -1.
+ * Also put SIGCHLD back to SIG_DFL: inherited as ignored, the kernel would
+ * reap our children for us.  Call once before the first spawn.  Return 0
+ * or -1.
  */
 int supervise_init(void);
 
