@@ -7,9 +7,10 @@
 #	IMAGE             image to build (default entrypoint-demo:dev)
 #	CONTAINER_ENGINE  podman (default) or docker
 #	RELEASE           release id baked into the image (default: from git)
-#	EP_BINARY         a static binary already built (build/entrypoint-static)
-#	                  to copy in instead of compiling it in the builder
-#	                  stage: the tests use it to keep image builds fast
+#	EP_BINARY         a static binary already built (build/entrypoint-static,
+#	                  or build/DIR/entrypoint-static) to copy in instead of
+#	                  compiling it in the builder stage: the tests use it
+#	                  to keep image builds fast
 #	DEBIAN_MIRROR     mirror for debootstrap (default deb.debian.org)
 #
 # No registry is reachable on the machines this runs on, so when the base
@@ -109,22 +110,24 @@ if [ -n "${EP_BINARY:-}" ]; then
 	/*) rel=${EP_BINARY#"$SRCDIR"/} ;;
 	*) rel=$EP_BINARY ;;
 	esac
-	[ "$rel" = build/entrypoint-static ] ||
-		die "EP_BINARY must be build/entrypoint-static (the only binary the build context holds)"
+	case $rel in
+	build/entrypoint-static | build/*/entrypoint-static) ;;
+	*) die "EP_BINARY must be build/[DIR/]entrypoint-static (what .dockerignore lets into the build context)" ;;
+	esac
 	[ -x "$rel" ] || die "EP_BINARY \"$rel\" does not exist (run make static)"
 	mkdir -p "$CACHE"
 	dockerfile=$CACHE/Dockerfile.prebuilt.$$
 	# shellcheck disable=SC2064
 	trap "rm -f '$dockerfile'" EXIT INT TERM
-	awk '
+	awk -v bin="$rel" '
 	/^# --- builder: begin/ {
 		print "FROM scratch AS builder"
-		print "COPY build/entrypoint-static /src/build/entrypoint-static"
+		print "COPY " bin " /src/build/entrypoint-static"
 		skip = 1; next
 	}
 	/^# --- builder: end/ { skip = 0; next }
 	!skip' Dockerfile >"$dockerfile"
-	grep -q '^COPY build/entrypoint-static' "$dockerfile" ||
+	grep -q "^COPY $rel " "$dockerfile" ||
 		die "Dockerfile: builder markers not found"
 fi
 set -- "$@" -f "$dockerfile"

@@ -9,8 +9,9 @@
 #	ct_run [ENGINE RUN ARGS] -- IMAGE ARGS...
 #
 # The image is built from the same Dockerfile as `make image`, with the
-# builder stage swapped for build/entrypoint-static (made when missing) so a
-# build takes seconds once podman has the layers.  Set CONTAINER_IMAGE to
+# builder stage swapped for build/entrypoint-static (made when missing; or
+# CT_BINARY=build/DIR/entrypoint-static) so a build takes seconds once
+# podman has the layers.  Set CONTAINER_IMAGE to
 # test an image built elsewhere instead.
 #
 # Containers only ever use --network=host or --network=none (never a
@@ -32,6 +33,8 @@ fi
 PY=/usr/bin/python3
 IMG=${CONTAINER_IMAGE:-entrypoint-demo:test}
 CT_RELEASE=t5-test
+# The static binary the image gets (relative to SRCDIR): `make static`'s.
+CT_BINARY=${CT_BINARY:-build/entrypoint-static}
 _ct_names=()
 _ct_images=()
 
@@ -76,7 +79,8 @@ ct_image() {
 	if [ -n "${CONTAINER_IMAGE:-}" ]; then
 		return 0
 	fi
-	if [ ! -x "$SRCDIR/build/entrypoint-static" ]; then
+	if [ "$CT_BINARY" = build/entrypoint-static ] &&
+	    [ ! -x "$SRCDIR/build/entrypoint-static" ]; then
 		make -s -C "$SRCDIR" static >"$T/static.log" 2>&1 || {
 			tail -n 20 "$T/static.log" >&2
 			echo "Bail out! make static failed"
@@ -84,7 +88,7 @@ ct_image() {
 		}
 	fi
 	IMAGE=$IMG RELEASE=$CT_RELEASE CONTAINER_ENGINE=$ENGINE \
-		EP_BINARY=build/entrypoint-static \
+		EP_BINARY=$CT_BINARY \
 		sh "$SRCDIR/scripts/image.sh" >"$T/build.log" 2>&1 || {
 		tail -n 30 "$T/build.log" >&2
 		echo "Bail out! image build failed"
@@ -103,20 +107,24 @@ print(s.getsockname()[1])'
 # ct_pg_start: the suite's PostgreSQL (tests/pg/lib-pg.sh): a unix socket
 # for the test itself (psql as superuser, trusted) and 127.0.0.1:$PGPORT
 # where a password is required: the containers log in as role "app" (owner
-# of database "app") with the password in the file $PGPASSFILE_CT.
-# Sets DBURL (no password in it) and PGPASSFILE_CT.
+# of database "app").  Their DATABASE_URL, password included, is a secret
+# file ($URLFILE_CT) read through DATABASE_URL_FILE.
+# Sets DBURL (the same URL without the password) and URLFILE_CT.
 ct_pg_start() {
 	pg_start
-	PGPASSFILE_CT=$T/db_password
-	printf '%s\n' "pw-$RANDOM-$RANDOM-$$" >"$PGPASSFILE_CT"
-	chmod 644 "$PGPASSFILE_CT"
-	psql -X -q -v ON_ERROR_STOP=1 -v pw="$(head -n 1 "$PGPASSFILE_CT")" \
-		>/dev/null <<-'EOF'
+	local pw
+	pw="pw-$RANDOM-$RANDOM-$$"
+	psql -X -q -v ON_ERROR_STOP=1 -v pw="$pw" >/dev/null <<-'EOF'
 	CREATE ROLE app LOGIN PASSWORD :'pw';
 	CREATE DATABASE app OWNER app;
 	EOF
 	DBURL="postgresql://app@127.0.0.1:$PGPORT/app"
-	export DBURL PGPASSFILE_CT
+	URLFILE_CT=$T/database_url
+	printf 'postgresql://app:%s@127.0.0.1:%s/app\n' "$pw" "$PGPORT" \
+		>"$URLFILE_CT"
+	# The container runs as uid 10001: the secret must be readable.
+	chmod 644 "$URLFILE_CT"
+	export DBURL URLFILE_CT
 }
 
 # ct_psql [PSQL ARGS...]: superuser psql on database app through the
@@ -125,12 +133,12 @@ ct_psql() {
 	psql -X -q -A -t -v ON_ERROR_STOP=1 -d app "$@"
 }
 
-# The arguments every app container gets: host network, the database URL
-# and the password as a secret file read through PGPASSWORD_FILE.
+# The arguments every app container gets: host network and the database
+# URL as a secret file read through DATABASE_URL_FILE.
 ct_app_args() {
-	printf '%s\n' --network=host -e "DATABASE_URL=$DBURL" \
-		-e PGPASSWORD_FILE=/run/secrets/db_password \
-		-v "$PGPASSFILE_CT:/run/secrets/db_password:ro"
+	printf '%s\n' --network=host \
+		-e DATABASE_URL_FILE=/run/secrets/database_url \
+		-v "$URLFILE_CT:/run/secrets/database_url:ro"
 }
 
 # ct_run [RUN OPTIONS...] -- ARGS...: `ENGINE run --rm` of $IMG with the

@@ -39,7 +39,7 @@ c=$(ct_name cp)
 "$ENGINE" rm -f "$c" >/dev/null
 like "$(file -b "$T/ep")" 'statically linked|static-pie linked' "the binary in the image is static"
 if [ -z "${CONTAINER_IMAGE:-}" ]; then
-	ok "it is build/entrypoint-static" cmp -s "$T/ep" "$SRCDIR/build/entrypoint-static"
+	ok "it is $CT_BINARY" cmp -s "$T/ep" "$SRCDIR/$CT_BINARY"
 fi
 out=$("$ENGINE" run --rm --network=none "$IMG" version)
 like "$out" "^entrypoint $(cat "$SRCDIR/VERSION")" "entrypoint version runs in the image"
