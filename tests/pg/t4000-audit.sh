@@ -32,7 +32,7 @@ log_format = ${4:-text}
 
 [database]
 url = ${3-\${DATABASE_URL\}}
-wait = 2s
+wait = 1s
 audit = $2
 
 [shell]
@@ -179,11 +179,11 @@ ok "an exclusive task runs" wait_for 10 test -e "$T/gate.started"
 w1=$!
 track "$w1"
 ok "a second run with exclusive_wait waits" \
-	wait_for 10 grep -q 'waiting up to' "$T/wait1.err"
+	wait_for 10 grep -qs 'waiting up to' "$T/wait1.err"
 "$EP" -c "$T/wait.ini" task gate >/dev/null 2>"$T/wait2.err" &
 w2=$!
 track "$w2"
-ok "so does a third" wait_for 10 grep -q 'waiting up to' "$T/wait2.err"
+ok "so does a third" wait_for 10 grep -qs 'waiting up to' "$T/wait2.err"
 kill -TERM "$w2"
 wait "$w2"
 is "$?" 143 "a TERM while waiting for the lock: 143"
