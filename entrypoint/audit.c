@@ -514,11 +514,11 @@ join_argv(char *const *argv)
  * Wait for the exclusive lock of run->task for up to exclusive_wait_ms,
  * asking every LOCK_POLL_MS.  The sleep is db_sleep(), so a TERM/INT/HUP/QUIT
  * from outside ends the wait.  Return 1 when we hold it,
- * 0 when it is busy past the deadline, -1 on a database error, or the
- * signal number (> 1) that interrupted the wait.
+ * 0 when it is busy past the deadline, -1 on a database error, or 2 with
+ * the signal that interrupted the wait in *sigp.
  */
 static int
-take_lock(const struct config *cfg, struct audit_run *run)
+take_lock(const struct config *cfg, struct audit_run *run, int *sigp)
 {
 	struct audit_priv *p = run->priv;
 	const char *params[2] = { cfg->database.schema, run->task };
@@ -547,8 +547,10 @@ take_lock(const struct config *cfg, struct audit_run *run)
 		}
 		sig = db_sleep(left < LOCK_POLL_MS ? (long)left :
 		    LOCK_POLL_MS);
-		if (sig)
-			return sig;
+		if (sig) {
+			*sigp = sig;
+			return 2;
+		}
 	}
 }
 
@@ -564,7 +566,7 @@ audit_begin(const struct config *cfg, struct audit_run *run)
 	enum audit_mode mode = cfg->database.audit;
 	const char *url = url_of(cfg), *params[9];
 	char **masked;
-	int code, r;
+	int code, r, sig = 0;
 
 	run->priv = NULL;
 	if (audit_make_id(run->id, sizeof(run->id)) < 0) {
@@ -641,7 +643,7 @@ audit_begin(const struct config *cfg, struct audit_run *run)
 	p->connected = 1;
 
 	if (run->exclusive) {
-		r = take_lock(cfg, run);
+		r = take_lock(cfg, run, &sig);
 		if (r < 0) {
 			log_error("could not take the lock of exclusive task "
 			    "\"%s\"", run->task);
@@ -657,15 +659,16 @@ audit_begin(const struct config *cfg, struct audit_run *run)
 			priv_free(run);
 			return EXIT_TEMPFAIL;
 		}
-		if (r > 1) {
+		if (r == 2) {
 			log_error("interrupted by SIG%s while waiting for the "
-			    "lock of task \"%s\"", signal_name(r), run->task);
+			    "lock of task \"%s\"", signal_name(sig),
+			    run->task);
 			record_never_ran(cfg, run, "interrupted",
-			    EXIT_SIGNAL_BASE + r);
-			log_end(cfg, run, "interrupted", EXIT_SIGNAL_BASE + r,
+			    EXIT_SIGNAL_BASE + sig);
+			log_end(cfg, run, "interrupted", EXIT_SIGNAL_BASE + sig,
 			    0, now_ms() - p->t0);
 			priv_free(run);
-			return EXIT_SIGNAL_BASE + r;
+			return EXIT_SIGNAL_BASE + sig;
 		}
 		p->locked = 1;
 	}

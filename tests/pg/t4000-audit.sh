@@ -168,7 +168,7 @@ like "$(cat "$T/gate.err")" 'lock of exclusive task "gate" .*early' \
 	"a warning says the lock was lost with the connection"
 cat "$T/gate.out" "$T/gate.err" >>"$ALL_OUT"
 
-# --- exclusive_wait: a second run waits for the first, or for a TERM ------
+# --- exclusive_wait: a second run waits for the first, or for a HUP -------
 sed '/^exclusive = yes$/a exclusive_wait = 30s' "$T/ep.ini" >"$T/wait.ini"
 rm -f "$T"/gate.*
 "$EP" "${EPC[@]}" task gate >/dev/null 2>&1 &
@@ -184,10 +184,10 @@ ok "a second run with exclusive_wait waits" \
 w2=$!
 track "$w2"
 ok "so does a third" wait_for 10 grep -qs 'waiting up to' "$T/wait2.err"
-kill -TERM "$w2"
+kill -HUP "$w2"
 wait "$w2"
-is "$?" 143 "a TERM while waiting for the lock: 143"
-is "$(q "SELECT count(*) FROM entrypoint.runs WHERE task = 'gate' AND status = 'interrupted' AND exit_code = 143")" \
+is "$?" 129 "a HUP while waiting for the lock: 129 (it never runs)"
+is "$(q "SELECT count(*) FROM entrypoint.runs WHERE task = 'gate' AND status = 'interrupted' AND exit_code = 129")" \
 	1 "recorded as interrupted"
 touch "$T/gate.go"
 wait "$gpid"
