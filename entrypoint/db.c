@@ -222,11 +222,21 @@ transient(const char *msg)
 	    strstr(msg, "in recovery mode");
 }
 
+/*
+ * One connection attempt.  With o->meanwhile (first attempt only), the
+ * connection is started asynchronously and meanwhile() runs once the
+ * startup packet is out, while the server forks and authenticates the
+ * backend: a no-op migrate hides reading and hashing its files there.
+ */
 static PGconn *
-connect_once(const struct db_options *o)
+connect_once(const struct db_options *o, int *meanwhile_done)
 {
 	const char *keys[4], *vals[4];
 	char app[64];
+	PGconn *c;
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	struct pollfd p;
+	int ran = 0;
 
 	snprintf(app, sizeof(app), "entrypoint %s",
 	    o->command ? o->command : "");
@@ -238,7 +248,33 @@ connect_once(const struct db_options *o)
 	vals[2] = "10";
 	keys[3] = NULL;
 	vals[3] = NULL;
-	return PQconnectdbParams(keys, vals, 1);
+	if (!o->meanwhile || *meanwhile_done)
+		return PQconnectdbParams(keys, vals, 1);
+	c = PQconnectStartParams(keys, vals, 1);
+	if (!c || PQstatus(c) == CONNECTION_BAD) {
+		*meanwhile_done = 1;
+		o->meanwhile(o->meanwhile_arg);
+		if (c)
+			PQfinish(c);
+		return PQconnectdbParams(keys, vals, 1);
+	}
+	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+		if (st == PGRES_POLLING_READING && !ran) {
+			ran = *meanwhile_done = 1;
+			o->meanwhile(o->meanwhile_arg);
+		}
+		p.fd = PQsocket(c);
+		p.events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		p.revents = 0;
+		if (poll(&p, 1, 10000) == 0)
+			break;
+		st = PQconnectPoll(c);
+	}
+	if (!ran) {
+		*meanwhile_done = 1;
+		o->meanwhile(o->meanwhile_arg);
+	}
+	return c;
 }
 
 int
@@ -249,14 +285,14 @@ db_open(struct db *db, const struct db_options *o)
 	PGPing ping;
 	char *ident;
 	const char *keys[3], *vals[3];
-	int code, s;
+	int code, s, meanwhile_done = 0;
 
 	memset(db, 0, sizeof(*db));
 	code = check_url(o->url);
 	if (code)
 		return code;
 	for (;;) {
-		db->conn = connect_once(o);
+		db->conn = connect_once(o, &meanwhile_done);
 		db->round_trips++;
 		if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 			break;

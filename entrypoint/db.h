@@ -54,6 +54,10 @@ struct db_options {
 	int keep_search_path;	/* 1: leave search_path alone (migrations
 				   run the user's SQL; every statement of our
 				   own is schema-qualified anyway) */
+	/* run at most once while the server starts the session (may be
+	   NULL; not run when the url does not parse) */
+	void (*meanwhile)(void *arg);
+	void *meanwhile_arg;
 };
 
 /*

@@ -51,6 +51,10 @@ static const char sql_applied[] =
 	"SELECT version, name, checksum, status, "
 	"pg_catalog.to_char(applied_at, 'YYYY-MM-DD HH24:MI:SS TZ'), "
 	"release, error FROM @S@.migrations ORDER BY version";
+/* What migrate itself needs: less for the server to format and send. */
+static const char sql_applied_light[] =
+	"SELECT version, name, checksum, status, '', '', error "
+	"FROM @S@.migrations ORDER BY version";
 static const char sql_holder[] =
 	"SELECT a.pid, a.application_name, "
 	"pg_catalog.to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ') "
@@ -124,6 +128,8 @@ struct migrate {
 	int connected;
 	struct mig *m;
 	size_t n;
+	int files_loaded, files_code;
+	int full_rows;		/* read applied_at and release (status) */
 	char run_id[40];
 	char lock_timeout[32];	/* ddl_lock_timeout for set_config */
 	const char *settings[2];	/* its parameters */
@@ -314,6 +320,8 @@ load_files(struct migrate *mg)
 	struct mig *m;
 	int code = list_dir(mg->dir, &e, &ne);
 
+	mg->files_loaded = 1;
+
 	for (i = 0; i < ne; i = j) {
 		j = i + 1;
 		while (j < ne && e[j].version == e[i].version)
@@ -355,7 +363,14 @@ load_files(struct migrate *mg)
 		free(down);
 	}
 	entries_free(e, ne);
+	mg->files_code = code;
 	return code;
+}
+
+static void
+load_files_meanwhile(void *arg)
+{
+	(void)load_files(arg);
 }
 
 /* ---- database -------------------------------------------------------- */
@@ -442,13 +457,25 @@ connect_db(struct migrate *mg)
 	o.command = "migrate";
 	o.wait_ms = mg->cfg->database.wait_ms;
 	o.keep_search_path = 1;
+	if (!mg->files_loaded) {
+		o.meanwhile = load_files_meanwhile;
+		o.meanwhile_arg = mg;
+	}
 	code = db_open(&mg->db, &o);
+	if (!mg->files_loaded)
+		(void)load_files(mg);
+	if (mg->files_code) {
+		if (!code)
+			db_close(&mg->db);
+		return mg->files_code;
+	}
 	if (code)
 		return code;
 	mg->connected = 1;
 	mg->db.tick = progress_tick;
 	mg->db.tick_arg = mg;
-	mg->q_applied = db_sql(&mg->db, sql_applied);
+	mg->q_applied = db_sql(&mg->db, mg->full_rows ? sql_applied :
+	    sql_applied_light);
 	mg->q_record = db_sql(&mg->db, sql_record);
 	mg->q_running = db_sql(&mg->db, sql_record_running);
 	mg->q_end = db_sql(&mg->db, sql_record_end);
@@ -564,6 +591,10 @@ lock_and_read(struct migrate *mg, enum history_mode mode)
 		got = lock_r && PQntuples(lock_r) == 1 &&
 		    strcmp(PQgetvalue(lock_r, 0, 0), "t") == 0;
 		PQclear(lock_r);
+		if (o.signo) {
+			code = EXIT_SIGNAL_BASE + o.signo;
+			goto out;
+		}
 		if (!lock_r) {
 			code = own_failure(mg, "could not take the migration "
 			    "lock", &o);
@@ -658,10 +689,9 @@ check_history(struct migrate *mg)
 			bad = 1;
 			break;
 		case ST_MISSING:
-			log_error("applied migration %s (applied %s) has no "
-			    "file in \"%s\": the database is ahead of this "
-			    "image, or the file was deleted", mig_label(m),
-			    m->applied_at, mg->dir);
+			log_error("applied migration %s has no file in \"%s\": "
+			    "the database is ahead of this image, or the file "
+			    "was deleted", mig_label(m), mg->dir);
 			bad = 1;
 			break;
 		case ST_FAILED:
@@ -1268,6 +1298,7 @@ cmd_status(struct migrate *mg, int check)
 	enum state s;
 	int code;
 
+	mg->full_rows = 1;
 	code = connect_db(mg);
 	if (!code)
 		code = read_applied(mg);
@@ -1551,22 +1582,18 @@ cmd_migrate(struct config *cfg, int argc, char **argv)
 		return finish_stdout(cmd_create(&mg, arg));
 
 	make_run_id(mg.run_id, sizeof(mg.run_id));
-	code = load_files(&mg);
-	if (code == 0) {
-		if (strcmp(sub, "up") == 0)
-			code = cmd_up(&mg);
-		else if (strcmp(sub, "plan") == 0)
-			code = cmd_plan(&mg);
-		else if (strcmp(sub, "status") == 0)
-			code = cmd_status(&mg, check);
-		else if (strcmp(sub, "down") == 0)
-			code = cmd_down(&mg, count);
-		else if (strcmp(sub, "baseline") == 0)
-			code = cmd_baseline(&mg, arg);
-		else
-			code = cmd_resolve(&mg, arg, strcmp(flag,
-			    "--applied") == 0);
-	}
+	if (strcmp(sub, "up") == 0)
+		code = cmd_up(&mg);
+	else if (strcmp(sub, "plan") == 0)
+		code = cmd_plan(&mg);
+	else if (strcmp(sub, "status") == 0)
+		code = cmd_status(&mg, check);
+	else if (strcmp(sub, "down") == 0)
+		code = cmd_down(&mg, count);
+	else if (strcmp(sub, "baseline") == 0)
+		code = cmd_baseline(&mg, arg);
+	else
+		code = cmd_resolve(&mg, arg, strcmp(flag, "--applied") == 0);
 	migrate_release(&mg);
 	return finish_stdout(code);
 }
@@ -1630,9 +1657,7 @@ migrate_gate(const struct config *cfg, enum require_migrations mode,
 	mg.dir = cfg->database.migrations && *cfg->database.migrations ?
 	    cfg->database.migrations : "migrations";
 	deadline = now_ms() + cfg->database.wait_ms;
-	code = load_files(&mg);
-	if (!code)
-		code = connect_db(&mg);
+	code = connect_db(&mg);
 	for (;;) {
 		if (!code)
 			code = read_applied(&mg);

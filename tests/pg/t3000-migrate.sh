@@ -103,6 +103,7 @@ is "$rc" 0 "editing a down section does not count as a change"
 # An edited applied file and a deleted applied file.
 cp migrations/0001_users.sql "$T/0001.bak"
 cp migrations/0002_fn.sql "$T/0002.bak"
+# shellcheck disable=SC2016  # a literal dollar quote
 sed -i 's/NOT NULL/NOT NULL DEFAULT $$x$$/' migrations/0001_users.sql
 rm migrations/0002_fn.sql
 mig 0004_later.sql <<'SQL'
