@@ -41,7 +41,11 @@ _ct_images=()
 ct_cleanup() {
 	local n
 	for n in "${_ct_names[@]+"${_ct_names[@]}"}"; do
-		"$ENGINE" rm -f -t 0 "$n" >/dev/null 2>&1
+		if [ "$ENGINE" = podman ]; then
+			podman rm -f -t 0 "$n" >/dev/null 2>&1
+		else
+			"$ENGINE" rm -f "$n" >/dev/null 2>&1
+		fi
 	done
 	_ct_names=()
 	for n in "${_ct_images[@]+"${_ct_images[@]}"}"; do
