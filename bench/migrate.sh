@@ -46,61 +46,88 @@ for ((i = 1; i <= N; i++)); do
 	printf -- '-- migrate:up\nCREATE TABLE t%d (id int PRIMARY KEY, v text);\nINSERT INTO t%d VALUES (1, %s);\n-- migrate:down\nDROP TABLE t%d;\n' \
 		"$i" "$i" "'x;y'" "$i" >"migrations/$(printf '%05d' "$i")_t$i.sql"
 done
-for db in ep dbm ps; do createdb "$db"; done
-cat >ep.ini <<INI
-[database]
-url = $(pg_url ep)
-INI
-DBMATE_URL="postgres://postgres@/dbm?socket=$PGHOST&port=$PGPORT&sslmode=disable"
+# Times come from bash 5's EPOCHREALTIME (microseconds, no fork).
+# ms CMD...: wall time of one run in ms into $elapsed, exit status in $st
+ms() {
+	local t0=${EPOCHREALTIME/./} t1
+	"$@" >/dev/null 2>"$T/last.err"
+	st=$?
+	t1=${EPOCHREALTIME/./}
+	elapsed=$(((t1 - t0) / 1000))
+}
+
+# us CMD...: one run's wall time in microseconds into $elapsed
+us() {
+	local t0=${EPOCHREALTIME/./} t1
+	"$@" >/dev/null 2>&1 || st=1
+	t1=${EPOCHREALTIME/./}
+	elapsed=$((t1 - t0))
+}
+
+median_ms() {
+	tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 }
+		END { if (NR == 0) { print "n/a"; exit }
+		m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+		printf "%.1f", m / 1000 }'
+}
+
+min() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a") print b; else if (b == "n/a") print a; else print (a < b ? a : b) }'
+}
+
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "n/a" && b != "n/a") printf "%.2f", a / b; else print "n/a" }'
+}
+
+EPS=$(command -v "${EP_STATIC:-$SRCDIR/build/entrypoint-static}" || true)
+echo "bench/migrate.sh: $N migrations, PostgreSQL $(psql_q 'SHOW server_version'), $(nproc) cpu"
+echo "  entrypoint: $EP${EPS:+ and $EPS}"
+
+# apply_round R ORDER...: apply to fresh databases epR/dbmR/psR
+declare -A best
+apply_one() {
+	local tool=$1 r=$2 db
+	case $tool in
+	ep)
+		db=ep$r
+		createdb "$db"
+		printf '[database]\nurl = %s\n' "$(pg_url "$db")" >"$db.ini"
+		ms env ENTRYPOINT_DEBUG=1 "$EP" -c "$db.ini" migrate
+		[ "$st" = 0 ] || { echo "entrypoint failed:"; tail -3 "$T/last.err"; }
+		rt=$(sed -n 's/.*: \([0-9]*\) round trips$/\1/p' "$T/last.err")
+		;;
+	ps)
+		db=ps$r
+		createdb "$db"
+		ms psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f psql-all.sql
+		[ "$st" = 0 ] || echo "psql failed"
+		;;
+	dbm)
+		[ -n "$DBMATE" ] || { elapsed=n/a; best[$tool]=n/a; return; }
+		db=dbm$r
+		createdb "$db"
+		ms "$DBMATE" --url "postgres://postgres@/$db?socket=$PGHOST&port=$PGPORT&sslmode=disable" \
+			--migrations-dir migrations --no-dump-schema up
+		[ "$st" = 0 ] || { echo "dbmate failed:"; tail -3 "$T/last.err"; }
+		;;
+	esac
+	best[$tool]=$(min "${best[$tool]:-n/a}" "$elapsed")
+}
+
 # one psql script: BEGIN; \i file; COMMIT; for each file
 for f in migrations/*.sql; do
 	printf 'BEGIN;\n\\i %s\nCOMMIT;\n' "$f"
 done >psql-all.sql
 
-# ms CMD...: wall time of one run in ms into $elapsed, exit status in $st
-ms() {
-	local t0 t1
-	t0=$(date +%s%N)
-	"$@" >/dev/null 2>"$T/last.err"
-	st=$?
-	t1=$(date +%s%N)
-	elapsed=$(((t1 - t0) / 1000000))
-}
-
-# mean_ms CMD...: mean wall time of $RUNS runs, in ms with one decimal
-mean_ms() {
-	local t0 t1 i
-	t0=$(date +%s%N)
-	for ((i = 0; i < RUNS; i++)); do
-		"$@" >/dev/null 2>&1 || { echo fail; return; }
-	done
-	t1=$(date +%s%N)
-	awk -v d=$((t1 - t0)) -v r="$RUNS" 'BEGIN { printf "%.1f", d / r / 1e6 }'
-}
-
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "fail" && b != "fail") printf "%.2f", a / b; else print "n/a" }'
-}
-
-echo "bench/migrate.sh: $N migrations, PostgreSQL $(psql_q 'SHOW server_version'), $(nproc) cpu"
 echo
-echo "apply $N small migrations to an empty database (one run each)"
-ms env ENTRYPOINT_DEBUG=1 "$EP" -c ep.ini migrate
-ep_apply=$elapsed
-[ "$st" = 0 ] || { echo "entrypoint failed:"; tail -3 "$T/last.err"; }
-rt=$(sed -n 's/.*: \([0-9]*\) round trips$/\1/p' "$T/last.err")
-ms psql -X -q -v ON_ERROR_STOP=1 -d ps -f psql-all.sql
-ps_apply=$elapsed
-[ "$st" = 0 ] || echo "psql failed"
-if [ -n "$DBMATE" ]; then
-	ms "$DBMATE" --url "$DBMATE_URL" --migrations-dir migrations \
-		--no-dump-schema up
-	dbm_apply=$elapsed
-	[ "$st" = 0 ] || { echo "dbmate failed:"; tail -3 "$T/last.err"; }
-else
-	dbm_apply=n/a
-fi
-printf '  %-34s %8s ms  (%s round trips, %.2f per migration)\n' \
+echo "apply $N small migrations to an empty database (best of 2 rounds, the"
+echo "second in reverse order; a warm-up run first)"
+createdb warm
+psql -X -q -d warm -f psql-all.sql >/dev/null 2>&1
+for tool in ep ps dbm; do apply_one "$tool" 1; done
+for tool in dbm ps ep; do apply_one "$tool" 2; done
+ep_apply=${best[ep]} ps_apply=${best[ps]} dbm_apply=${best[dbm]}
+printf '  %-34s %8s ms  (%s round trips: %.2f per migration)\n' \
 	"entrypoint migrate" "$ep_apply" "$rt" "$(awk -v r="$rt" -v n="$N" 'BEGIN { print r / n }')"
 printf '  %-34s %8s ms  (3+ round trips per file, nothing recorded)\n' \
 	"psql, BEGIN/COMMIT per file" "$ps_apply"
@@ -109,16 +136,37 @@ printf '  entrypoint / psql = %s (goal <= 1.00)   dbmate / entrypoint = %s\n' \
 	"$(ratio "$ep_apply" "$ps_apply")" "$(ratio "$dbm_apply" "$ep_apply")"
 
 echo
-echo "no-op migrate with $N applied (mean of $RUNS runs)"
-ep_noop=$(mean_ms "$EP" -c ep.ini migrate)
-floor_noop=$(mean_ms "$FLOOR" "$(pg_url ep)")
-if [ -n "$DBMATE" ]; then
-	dbm_noop=$(mean_ms "$DBMATE" --url "$DBMATE_URL" --migrations-dir \
-		migrations --no-dump-schema up)
-else
-	dbm_noop=n/a
-fi
-printf '  %-34s %8s ms\n' "entrypoint migrate" "$ep_noop" \
-	"libpq floor (connect, read list)" "$floor_noop" "dbmate up" "$dbm_noop"
-printf '  entrypoint / floor = %s (goal <= 1.30)   dbmate / entrypoint = %s (goal >= 2.00)\n' \
+echo "no-op migrate with $N applied (median of $RUNS runs, interleaved)"
+url=$(pg_url ep1)
+printf '[database]\nurl = %s\n' "$url" >noop.ini
+t_ep="" t_eps="" t_floor="" t_dbm=""
+for ((i = 0; i < RUNS; i++)); do
+	st=0
+	us "$EP" -c noop.ini migrate
+	t_ep="$t_ep $elapsed"
+	if [ -n "$EPS" ]; then
+		us "$EPS" -c noop.ini migrate
+		t_eps="$t_eps $elapsed"
+	fi
+	us "$FLOOR" "$url"
+	t_floor="$t_floor $elapsed"
+	if [ -n "$DBMATE" ]; then
+		us "$DBMATE" --url "postgres://postgres@/dbm1?socket=$PGHOST&port=$PGPORT&sslmode=disable" \
+			--migrations-dir migrations --no-dump-schema up
+		t_dbm="$t_dbm $elapsed"
+	fi
+	[ "$st" = 0 ] || { echo "a no-op run failed"; break; }
+done
+ep_noop=$(echo "$t_ep" | median_ms)
+eps_noop=$(echo "$t_eps" | median_ms)
+floor_noop=$(echo "$t_floor" | median_ms)
+dbm_noop=$(echo "$t_dbm" | median_ms)
+printf '  %-34s %8s ms\n' "entrypoint migrate (dev, glibc)" "$ep_noop"
+[ -n "$EPS" ] && printf '  %-34s %8s ms\n' "entrypoint migrate (static, musl)" "$eps_noop"
+printf '  %-34s %8s ms\n' "libpq floor (connect, read list)" "$floor_noop" \
+	"dbmate up" "$dbm_noop"
+printf '  dev:    entrypoint / floor = %s (goal <= 1.30)   dbmate / entrypoint = %s (goal >= 2.00)\n' \
 	"$(ratio "$ep_noop" "$floor_noop")" "$(ratio "$dbm_noop" "$ep_noop")"
+[ -n "$EPS" ] && printf '  static: entrypoint / floor = %s (goal <= 1.30)   dbmate / entrypoint = %s (goal >= 2.00)\n' \
+	"$(ratio "$eps_noop" "$floor_noop")" "$(ratio "$dbm_noop" "$eps_noop")"
+exit 0

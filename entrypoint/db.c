@@ -222,21 +222,29 @@ transient(const char *msg)
 	    strstr(msg, "in recovery mode");
 }
 
+/* Run a chunk of the caller's idle work; forget it once it is done. */
+static void
+run_idle(struct db *db)
+{
+	if (db->idle && !db->idle(db->idle_arg))
+		db->idle = NULL;
+}
+
 /*
- * One connection attempt.  With o->meanwhile (first attempt only), the
- * connection is started asynchronously and meanwhile() runs once the
- * startup packet is out, while the server forks and authenticates the
- * backend: a no-op migrate hides reading and hashing its files there.
+ * One connection attempt.  With idle work, the connection is made
+ * asynchronously and the work runs whenever the server has not answered
+ * yet: while it forks and authenticates the backend, a no-op migrate reads
+ * and hashes its files.
  */
 static PGconn *
-connect_once(const struct db_options *o, int *meanwhile_done)
+connect_once(struct db *db, const struct db_options *o)
 {
 	const char *keys[4], *vals[4];
 	char app[64];
 	PGconn *c;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	struct pollfd p;
-	int ran = 0;
+	int r;
 
 	snprintf(app, sizeof(app), "entrypoint %s",
 	    o->command ? o->command : "");
@@ -248,31 +256,25 @@ connect_once(const struct db_options *o, int *meanwhile_done)
 	vals[2] = "10";
 	keys[3] = NULL;
 	vals[3] = NULL;
-	if (!o->meanwhile || *meanwhile_done)
+	if (!db->idle)
 		return PQconnectdbParams(keys, vals, 1);
 	c = PQconnectStartParams(keys, vals, 1);
-	if (!c || PQstatus(c) == CONNECTION_BAD) {
-		*meanwhile_done = 1;
-		o->meanwhile(o->meanwhile_arg);
-		if (c)
-			PQfinish(c);
-		return PQconnectdbParams(keys, vals, 1);
-	}
+	if (!c || PQstatus(c) == CONNECTION_BAD)
+		return c;
 	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
-		if (st == PGRES_POLLING_READING && !ran) {
-			ran = *meanwhile_done = 1;
-			o->meanwhile(o->meanwhile_arg);
-		}
 		p.fd = PQsocket(c);
 		p.events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
 		p.revents = 0;
-		if (poll(&p, 1, 10000) == 0)
-			break;
+		r = poll(&p, 1, db->idle ? 0 : 10000);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0 && db->idle) {
+			run_idle(db);
+			continue;
+		}
+		if (r == 0)
+			break;	/* connect_timeout */
 		st = PQconnectPoll(c);
-	}
-	if (!ran) {
-		*meanwhile_done = 1;
-		o->meanwhile(o->meanwhile_arg);
 	}
 	return c;
 }
@@ -285,14 +287,16 @@ db_open(struct db *db, const struct db_options *o)
 	PGPing ping;
 	char *ident;
 	const char *keys[3], *vals[3];
-	int code, s, meanwhile_done = 0;
+	int code, s;
 
 	memset(db, 0, sizeof(*db));
+	db->idle = o->idle;
+	db->idle_arg = o->idle_arg;
 	code = check_url(o->url);
 	if (code)
 		return code;
 	for (;;) {
-		db->conn = connect_once(o, &meanwhile_done);
+		db->conn = connect_once(db, o);
 		db->round_trips++;
 		if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 			break;
@@ -555,8 +559,11 @@ wait_io(struct db *db, int want_out, struct db_outcome *out,
 		p[1].revents = 0;
 		n = 2;
 	}
-	if (poll(p, (nfds_t)n, 1000) < 0 && errno != EINTR)
+	if (poll(p, (nfds_t)n, db->idle ? 0 : 1000) < 0 && errno != EINTR)
 		return -1;
+	if (db->idle && !(p[0].revents & (POLLIN | POLLOUT)) &&
+	    !(n == 2 && p[1].revents))
+		run_idle(db);
 	s = stop_signal();
 	if (s) {
 		if (out->signo)
@@ -569,7 +576,7 @@ wait_io(struct db *db, int want_out, struct db_outcome *out,
 	}
 	if (*cancel_at && now_ms() - *cancel_at > CANCEL_WAIT_MS)
 		return -1;
-	if (db->tick && !(p[0].revents & (POLLIN | POLLOUT)))
+	if (db->tick && !db->idle && !(p[0].revents & (POLLIN | POLLOUT)))
 		db->tick(db->tick_arg);
 	return 0;
 }

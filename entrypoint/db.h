@@ -27,6 +27,9 @@ struct db {
 	/* called about once a second while db_run() waits (progress) */
 	void (*tick)(void *arg);
 	void *tick_arg;
+	/* db_options.idle, while it has work left */
+	int (*idle)(void *arg);
+	void *idle_arg;
 };
 
 /*
@@ -54,10 +57,16 @@ struct db_options {
 	int keep_search_path;	/* 1: leave search_path alone (migrations
 				   run the user's SQL; every statement of our
 				   own is schema-qualified anyway) */
-	/* run at most once while the server starts the session (may be
-	   NULL; not run when the url does not parse) */
-	void (*meanwhile)(void *arg);
-	void *meanwhile_arg;
+	/*
+	 * Work to do while waiting for the server (may be NULL): called
+	 * whenever the connection has nothing to read yet, during the
+	 * connection and later in db_run(), until it returns 0 ("done").
+	 * A no-op migrate reads and hashes its files there.  The caller
+	 * finishes what is left itself (it is not run when the url does not
+	 * parse, for one).
+	 */
+	int (*idle)(void *arg);
+	void *idle_arg;
 };
 
 /*

@@ -128,7 +128,8 @@ struct migrate {
 	int connected;
 	struct mig *m;
 	size_t n;
-	int files_loaded, files_code;
+	int files_listed, files_code;
+	size_t nfiles, nread;	/* files listed, files read so far */
 	int full_rows;		/* read applied_at and release (status) */
 	char run_id[40];
 	char lock_timeout[32];	/* ddl_lock_timeout for set_config */
@@ -310,18 +311,21 @@ list_dir(const char *dir, struct entry **out, size_t *nout)
 	return code;
 }
 
-/* Group the entries into migrations and read each file. */
+/*
+ * List the migration files and group them into migrations (names only:
+ * duplicates and unmatched .down.sql files are found before anything
+ * else).  files_step() reads them afterwards.  Return 0, EXIT_CONFIG or
+ * EXIT_DATAERR, after logging; also kept in files_code.
+ */
 static int
-load_files(struct migrate *mg)
+list_files(struct migrate *mg)
 {
 	struct entry *e;
 	size_t ne, i, j;
-	char err[512], *up, *down;
 	struct mig *m;
 	int code = list_dir(mg->dir, &e, &ne);
 
-	mg->files_loaded = 1;
-
+	mg->files_listed = 1;
 	for (i = 0; i < ne; i = j) {
 		j = i + 1;
 		while (j < ne && e[j].version == e[i].version)
@@ -344,9 +348,6 @@ load_files(struct migrate *mg)
 		}
 		if (code)
 			continue;
-		up = xasprintf("%s/%s", mg->dir, e[i].fname);
-		down = j - i == 2 ? xasprintf("%s/%s", mg->dir,
-		    e[i + 1].fname) : NULL;
 		mg->m = xrealloc(mg->m, (mg->n + 1) * sizeof(*mg->m));
 		m = &mg->m[mg->n++];
 		memset(m, 0, sizeof(*m));
@@ -355,22 +356,45 @@ load_files(struct migrate *mg)
 		m->f.version_str = e[i].version_str;
 		m->f.name = e[i].name;
 		e[i].version_str = e[i].name = NULL;
-		if (sqlfile_read(&m->f, up, down, err, sizeof(err)) < 0) {
-			log_error("%s", err);
-			code = EXIT_DATAERR;
-		}
-		free(up);
-		free(down);
+		m->f.path = xasprintf("%s/%s", mg->dir, e[i].fname);
+		m->f.down_path = j - i == 2 ? xasprintf("%s/%s", mg->dir,
+		    e[i + 1].fname) : NULL;
 	}
 	entries_free(e, ne);
+	mg->nfiles = mg->n;
 	mg->files_code = code;
 	return code;
 }
 
-static void
-load_files_meanwhile(void *arg)
+/*
+ * Read and hash the next few files.  Return 1 while files remain (db idle
+ * work: it runs while the server has not answered yet), else 0.
+ */
+static int
+files_step(void *arg)
 {
-	(void)load_files(arg);
+	struct migrate *mg = arg;
+	char err[512];
+	size_t stop = mg->nread + 16;
+
+	for (; mg->nread < mg->nfiles && mg->nread < stop; mg->nread++) {
+		if (sqlfile_read(&mg->m[mg->nread].f, err, sizeof(err)) < 0) {
+			log_error("%s", err);
+			mg->files_code = EXIT_DATAERR;
+		}
+	}
+	return mg->nread < mg->nfiles;
+}
+
+/* Read what files_step() has not read yet; return files_code. */
+static int
+files_finish(struct migrate *mg)
+{
+	if (!mg->files_listed && list_files(mg))
+		return mg->files_code;
+	while (files_step(mg))
+		;
+	return mg->files_code;
 }
 
 /* ---- database -------------------------------------------------------- */
@@ -457,20 +481,17 @@ connect_db(struct migrate *mg)
 	o.command = "migrate";
 	o.wait_ms = mg->cfg->database.wait_ms;
 	o.keep_search_path = 1;
-	if (!mg->files_loaded) {
-		o.meanwhile = load_files_meanwhile;
-		o.meanwhile_arg = mg;
+	if (!mg->files_listed && list_files(mg))
+		return mg->files_code;
+	if (mg->nread < mg->nfiles) {
+		o.idle = files_step;
+		o.idle_arg = mg;
 	}
 	code = db_open(&mg->db, &o);
-	if (!mg->files_loaded)
-		(void)load_files(mg);
-	if (mg->files_code) {
-		if (!code)
-			db_close(&mg->db);
-		return mg->files_code;
+	if (code) {
+		(void)files_finish(mg);
+		return mg->files_code ? mg->files_code : code;
 	}
-	if (code)
-		return code;
 	mg->connected = 1;
 	mg->db.tick = progress_tick;
 	mg->db.tick_arg = mg;
@@ -621,6 +642,11 @@ lock_and_read(struct migrate *mg, enum history_mode mode)
 			return EXIT_SIGNAL_BASE + s;
 		backoff = backoff * 3 / 2 > 1000 ? 1000 : backoff * 3 / 2;
 	}
+	mg->db.idle = NULL;
+	if (files_finish(mg)) {
+		code = mg->files_code;
+		goto out;
+	}
 	if (rows_r) {
 		if (merge_rows(mg, rows_r) < 0)
 			code = EXIT_SOFTWARE;
@@ -660,6 +686,8 @@ read_applied(struct migrate *mg)
 	    strcmp(o.sqlstate, "3F000") == 0))
 		code = own_failure(mg, "could not read the applied "
 		    "migrations", &o);
+	else if (files_finish(mg))
+		code = mg->files_code;
 	else if (r && merge_rows(mg, r) < 0)
 		code = EXIT_SOFTWARE;
 	PQclear(r);
@@ -1721,7 +1749,7 @@ migrate_check(const struct config *cfg)
 	mg.cfg = cfg;
 	mg.dir = cfg->database.migrations && *cfg->database.migrations ?
 	    cfg->database.migrations : "migrations";
-	code = load_files(&mg);
+	code = files_finish(&mg);
 	for (i = 0; i < mg.n && !code; i++)
 		if (parse_mig(&mg.m[i]) < 0)
 			code = EXIT_DATAERR;

@@ -79,7 +79,7 @@ write_cfg lock2.ini "$DATABASE_URL" 5s 60s
 "$EP" -c lock2.ini migrate 2>"$T/lockwait.err" &
 waiter=$!
 track "$waiter"
-wait_for 10 grep -q 'waiting for another' "$T/lockwait.err"
+wait_for 10 grep -qs 'waiting for another' "$T/lockwait.err"
 kill -TERM "$waiter"
 wait "$waiter"
 is "$?" 143 "TERM while waiting for the lock: 143"
