@@ -115,6 +115,12 @@ emfile_scan() {
 			todo_is "$rc" 71 "$name, ulimit -n $n: exit 71 (OS error)" \
 				"a config file that cannot be opened for EMFILE exits 78"
 			;;
+		*"could not read migration file"*)
+			# (an ASan build holds one more descriptor here)
+			like "$err" '"m/0001_a.sql"' "$name, ulimit -n $n: names the file"
+			todo_is "$rc" 71 "$name, ulimit -n $n: exit 71 (OS error)" \
+				"a migration file that cannot be opened for EMFILE exits 65"
+			;;
 		*"could not set up signal handling"*)
 			is "$rc" 71 "$name, ulimit -n $n: exit 71 (OS error)"
 			;;
@@ -228,8 +234,9 @@ nb_ep() {
 	rc=$?
 	err=$(cat "$e")
 }
+# Processes of nobody that are ours (the binary, or anything naming $T).
 nobody_procs() {
-	ps -u nobody -o pid= | wc -l
+	pgrep -c -u nobody -f -- "$EP|$T"
 }
 runs_count() {
 	q "SELECT count(*) FROM entrypoint.runs"
@@ -238,7 +245,6 @@ runs_count() {
 # --- fork() fails: RLIMIT_NPROC at the count of the user's processes -----
 # Root ignores RLIMIT_NPROC; nobody with `ulimit -u 1` is at its limit as
 # soon as it exists, so our fork() gets EAGAIN.
-base_procs=$(nobody_procs)
 for c in "run true" "task t" "web"; do
 	rm -f "$T/ran.task" "$T/ran.web"
 	before=$(runs_count)
@@ -255,7 +261,7 @@ for c in "run true" "task t" "web"; do
 		"spawn_start failures before exec (pipe2, fork) exit 126"
 	is "$(errors "$err" | wc -l)" 1 "fork fails, $c: one line"
 	ok "fork fails, $c: nothing ran" test ! -e "$T/ran.task" -a ! -e "$T/ran.web"
-	is "$(nobody_procs)" "$base_procs" "fork fails, $c: nothing left running"
+	is "$(nobody_procs)" 0 "fork fails, $c: nothing left running"
 	if [ "$c" != web ]; then
 		is "$(runs_count)" $((before + 1)) "fork fails, $c: one audit row"
 		is "$(q "SELECT status || ' ' || actor FROM entrypoint.runs ORDER BY started_at DESC LIMIT 1")" \
