@@ -1425,7 +1425,12 @@ config_load(struct config *cfg, const char *path, char *const *envp)
 		return load(cfg, NULL, 0, path, NULL, envp);
 	if (!text) {
 		memset(cfg, 0, sizeof(*cfg));
-		return log_errno("could not read config file \"%s\"", path);
+		log_errno("could not read config file \"%s\"", path);
+		/* A missing or forbidden file is the config's fault; running
+		 * out of descriptors or memory is the system's (retry). */
+		return errno == ENOENT || errno == EACCES || errno == EISDIR ||
+		    errno == ENOTDIR || errno == EFBIG || errno == ELOOP ?
+		    -1 : -2;
 	}
 	rc = load(cfg, text, len, path, path, envp);
 	free(text);

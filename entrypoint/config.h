@@ -98,7 +98,9 @@ struct config {
  * $ENTRYPOINT_CONFIG, else ./entrypoint.ini.  A missing file is an error
  * when it was named (-c or $ENTRYPOINT_CONFIG); a missing ./entrypoint.ini
  * gives the defaults, with no processes and no tasks.  envp is the inherited
- * environment.  Return 0, or -1 after logging (exit EXIT_CONFIG).
+ * environment.  Return 0, or -1 after logging (exit EXIT_CONFIG), or -2
+ * after logging when the file could not be read for a reason that is not
+ * the config's (EMFILE, ENOMEM, EIO: exit EXIT_OSERR).
  */
 int config_load(struct config *cfg, const char *path, char *const *envp);
 

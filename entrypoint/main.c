@@ -147,7 +147,10 @@ main(int argc, char **argv)
 	if (cmd && !(cmd->needs & NEEDS_CONFIG))
 		return cmd->fn(NULL, argc, argv);
 
-	if (config_load(&cfg, config_path, environ) < 0)
+	code = config_load(&cfg, config_path, environ);
+	if (code == -2)
+		return EXIT_OSERR;
+	if (code < 0)
 		return cmd ? EXIT_CONFIG : unknown_command(argv[0], NULL);
 	log_set_format(cfg.app.log_json ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
 	mask_set_names(cfg.app.secret_env);
