@@ -151,6 +151,8 @@ ct_run -- history -n 50
 is "$rc" 0 "history runs in the image"
 like "$out" 'deactivate-stale-users' "it lists the task runs"
 like "$out" 't5010' "with the actor a Job sets (ENTRYPOINT_ACTOR)"
-like "$out" "$CT_RELEASE" "and the image's release"
+release=$("$ENGINE" image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' \
+	"$IMG" | sed -n 's/^RELEASE=//p')
+like "$out" " $release " "and the image's release ($release)"
 
 done_testing
