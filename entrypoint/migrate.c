@@ -127,7 +127,7 @@ struct migrate {
 	struct db db;
 	int connected;
 	struct mig *m;
-	size_t n;
+	size_t n, cap;
 	int files_listed, files_code;
 	size_t nfiles, nread;	/* files listed, files read so far */
 	int full_rows;		/* read applied_at and release (status) */
@@ -204,7 +204,7 @@ migrate_release(struct migrate *mg)
 		mig_release(&mg->m[i]);
 	free(mg->m);
 	mg->m = NULL;
-	mg->n = 0;
+	mg->n = mg->cap = 0;
 	if (mg->connected)
 		db_close(&mg->db);
 	mg->connected = 0;
@@ -215,6 +215,21 @@ migrate_release(struct migrate *mg)
 	free(mg->q_forget);
 	mg->q_applied = mg->q_record = mg->q_running = mg->q_end =
 	    mg->q_forget = NULL;
+}
+
+/* A new zeroed entry at the end of mg->m (grown geometrically). */
+static struct mig *
+mig_push(struct migrate *mg)
+{
+	struct mig *m;
+
+	if (mg->n == mg->cap) {
+		mg->cap = mg->cap ? 2 * mg->cap : 64;
+		mg->m = xrealloc(mg->m, mg->cap * sizeof(*mg->m));
+	}
+	m = &mg->m[mg->n++];
+	memset(m, 0, sizeof(*m));
+	return m;
 }
 
 static int
@@ -278,7 +293,7 @@ list_dir(const char *dir, struct entry **out, size_t *nout)
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	struct entry *e = NULL, x;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 	char err[512];
 	int r, code = 0;
 
@@ -300,7 +315,10 @@ list_dir(const char *dir, struct entry **out, size_t *nout)
 			continue;
 		}
 		x.fname = xstrdup(de->d_name);
-		e = xrealloc(e, (n + 1) * sizeof(*e));
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			e = xrealloc(e, cap * sizeof(*e));
+		}
 		e[n++] = x;
 	}
 	closedir(d);
@@ -348,9 +366,7 @@ list_files(struct migrate *mg)
 		}
 		if (code)
 			continue;
-		mg->m = xrealloc(mg->m, (mg->n + 1) * sizeof(*mg->m));
-		m = &mg->m[mg->n++];
-		memset(m, 0, sizeof(*m));
+		m = mig_push(mg);
 		m->has_file = 1;
 		m->f.version = e[i].version;
 		m->f.version_str = e[i].version_str;
@@ -544,9 +560,7 @@ merge_rows(struct migrate *mg, const PGresult *r)
 			m = bsearch(&key, mg->m, nfiles, sizeof(*m), mig_cmp);
 		}
 		if (!m) {
-			mg->m = xrealloc(mg->m, (mg->n + 1) * sizeof(*mg->m));
-			m = &mg->m[mg->n++];
-			memset(m, 0, sizeof(*m));
+			m = mig_push(mg);
 			m->f.version = v;
 		}
 		m->has_row = 1;

@@ -17,7 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+/* the direct SHA-256 functions, see sqlfile_sha256() */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include "sqlfile.h"
 #include "util.h"
@@ -41,31 +43,22 @@ fail(char *err, size_t errsz, const char *fmt, ...)
 }
 
 /*
- * The digest and its context are fetched once: with OpenSSL 3 an
- * EVP_Digest(..., EVP_sha256(), ...) per file looks the algorithm up in
- * the provider every time, which made hashing 1000 small files cost more
- * than the whole rest of a no-op migrate.
+ * SHA256_Init/Update/Final: OpenSSL 3 marks them deprecated, but they run
+ * the digest directly.  The EVP interface first loads the default provider
+ * and builds its name tables, about a millisecond per process, which a
+ * no-op migrate (connect, hash the files, read the list) cannot afford next
+ * to the libpq floor (bench/migrate.sh).
  */
-static struct {
-	EVP_MD *md;
-	EVP_MD_CTX *ctx;
-} sha;
-
 void
 sqlfile_sha256(const void *buf, size_t len, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	unsigned int n = SHA256_DIGEST_LENGTH, i;
+	SHA256_CTX c;
 
-	if (!sha.md)
-		sha.md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (!sha.ctx)
-		sha.ctx = EVP_MD_CTX_new();
-	if (!sha.md || !sha.ctx ||
-	    EVP_DigestInit_ex(sha.ctx, sha.md, NULL) != 1 ||
-	    EVP_DigestUpdate(sha.ctx, buf, len) != 1 ||
-	    EVP_DigestFinal_ex(sha.ctx, md, &n) != 1)
+	if (SHA256_Init(&c) != 1 || SHA256_Update(&c, buf, len) != 1 ||
+	    SHA256_Final(md, &c) != 1)
 		n = 0;
 	for (i = 0; i < n && i < SQLFILE_CHECKSUM_LEN / 2; i++) {
 		out[2 * i] = hex[md[i] >> 4];
@@ -486,7 +479,9 @@ push_stmt(struct splitter *s, size_t end)
 
 	while (end > b && isspace((unsigned char)s->t[end - 1]))
 		end--;
-	sec->stmts = xrealloc(sec->stmts, (sec->n + 1) * sizeof(*st));
+	if ((sec->n & (sec->n - 1)) == 0)	/* 0, 1, 2, 4, ...: grow */
+		sec->stmts = xrealloc(sec->stmts, (sec->n ? 2 * sec->n : 1) *
+		    sizeof(*st));
 	st = &sec->stmts[sec->n++];
 	memset(st, 0, sizeof(*st));
 	st->sql = xstrndup(s->t + b, end - b);
