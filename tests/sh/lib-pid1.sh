@@ -45,7 +45,7 @@ child_of() {
 	local c=
 	[ -n "$1" ] || return 1
 	# The file has no final newline: read "fails" but still sets c.
-	read -r c _ <"/proc/$1/task/$1/children" 2>/dev/null
+	read -r c _ 2>/dev/null <"/proc/$1/task/$1/children"
 	[ -n "$c" ] && echo "$c"
 }
 
@@ -90,5 +90,5 @@ log_has() {
 
 # log_count FILE REGEX : how many lines of FILE match REGEX.
 log_count() {
-	grep -Ec -- "$2" "$1" 2>/dev/null
+	cat -- "$1" 2>/dev/null | grep -Ec -- "$2"
 }
