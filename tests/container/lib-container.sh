@@ -64,12 +64,11 @@ ct_require_engine() {
 		skip_all "\"$ENGINE info\" fails: no working container engine"
 }
 
-# ct_name PREFIX: a fresh container name, removed at exit.
+# ct_name PREFIX: a fresh container name in $CT_NAME, removed at exit.
+# (Not $(ct_name ...): the name must be recorded in this shell.)
 ct_name() {
-	local n
-	n="ep-t-$1-$$-$RANDOM"
-	_ct_names+=("$n")
-	echo "$n"
+	CT_NAME="ep-t-$1-$$-$RANDOM"
+	_ct_names+=("$CT_NAME")
 }
 
 # ct_track_image NAME: remove image NAME at exit.
@@ -155,7 +154,9 @@ ct_run() {
 	done
 	[ $# -gt 0 ] && shift
 	mapfile -t a < <(ct_app_args)
-	"$ENGINE" run --rm "${a[@]}" "${opts[@]+"${opts[@]}"}" "$IMG" "$@" \
+	ct_name run
+	"$ENGINE" run --rm --name "$CT_NAME" "${a[@]}" \
+		"${opts[@]+"${opts[@]}"}" "$IMG" "$@" \
 		>"$T/.ct.out" 2>"$T/.ct.err" </dev/null
 	rc=$?
 	out=$(cat "$T/.ct.out")

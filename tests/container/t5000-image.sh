@@ -33,7 +33,8 @@ is "$(img sh -c 'command -v gcc cc make musl-gcc; echo none')" none \
 ok "python3 and psycopg2 are there" img python3 -c 'import psycopg2'
 
 # The static binary.
-c=$(ct_name cp)
+ct_name cp
+c=$CT_NAME
 "$ENGINE" create --name "$c" "$IMG" >/dev/null
 "$ENGINE" cp "$c:/usr/local/bin/entrypoint" "$T/ep"
 "$ENGINE" rm -f "$c" >/dev/null

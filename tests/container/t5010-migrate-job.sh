@@ -119,7 +119,8 @@ locked() {
 		AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ]
 }
 wait_for 20 locked
-first=$(ct_name first)
+ct_name first
+first=$CT_NAME
 "$ENGINE" run -d --name "$first" "${a[@]}" "$IMG" \
 	task deactivate-stale-users --yes >/dev/null
 blocked() {

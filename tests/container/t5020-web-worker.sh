@@ -25,7 +25,8 @@ stopped() {
 }
 
 # --- web waits for its migrations (require_migrations = wait) -------------
-web=$(ct_name web)
+ct_name web
+web=$CT_NAME
 port=$(ct_free_port)
 "$ENGINE" run -d --name "$web" "${A[@]}" -e PORT="$port" "$IMG" >/dev/null
 is "$?" 0 "podman run -d IMAGE (CMD web) starts"
@@ -106,7 +107,8 @@ is "$?" 0 "run: the main command's exit code (0), though its background sleep wa
 is "$(cat "$T/o")" started "its output came through"
 
 # --- worker ----------------------------------------------------------------
-worker=$(ct_name worker)
+ct_name worker
+worker=$CT_NAME
 "$ENGINE" run -d --name "$worker" "${A[@]}" -e WORKER_POLL_SECONDS=0.5 \
 	"$IMG" worker >/dev/null
 is "$?" 0 "podman run -d IMAGE worker starts"
