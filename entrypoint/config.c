@@ -1275,8 +1275,14 @@ compute_env(struct parser *p, struct config *cfg)
 	return 0;
 }
 
+/*
+ * Note the required variables that are unset or empty in cfg->missing_env
+ * ("file:line: missing ..."); config_require_env() reports them for the
+ * commands that start something.  Listing tasks or printing the help must
+ * work without the app's secrets.
+ */
 static int
-check_required_env(struct parser *p, const struct config *cfg)
+check_required_env(struct parser *p, struct config *cfg)
 {
 	const struct raw *r = &p->app.raw[(size_t)(find_key(SECT_APP,
 	    "require_env") - keys)];
@@ -1294,10 +1300,19 @@ check_required_env(struct parser *p, const struct config *cfg)
 		strbuf_addstr(&missing, cfg->app.require_env[i]);
 	}
 	if (n)
-		perr(p, r->line, "missing required environment variable%s "
-		    "(require_env): %s", n > 1 ? "s" : "", missing.buf);
+		cfg->missing_env = xasprintf("%s:%d: missing required "
+		    "environment variable%s (require_env): %s", p->file,
+		    r->line, n > 1 ? "s" : "", missing.buf);
 	strbuf_release(&missing);
-	return n ? -1 : 0;
+	return 0;
+}
+
+int
+config_require_env(const struct config *cfg)
+{
+	if (!cfg->missing_env)
+		return 0;
+	return log_error("%s", cfg->missing_env);
 }
 
 static int
@@ -1457,6 +1472,7 @@ config_release(struct config *cfg)
 	free(cfg->tasks);
 	env_release(&cfg->env);
 	free(cfg->path);
+	free(cfg->missing_env);
 	mask_set_names(NULL);
 	memset(cfg, 0, sizeof(*cfg));
 }

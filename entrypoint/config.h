@@ -5,8 +5,8 @@
  * inih, rejects unknown sections and keys (file:line, key, reason), computes
  * the environment every child gets (inherited, then env_file, *_FILE, then
  * [env], each only filling what is unset) into cfg->env, expands ${VAR} and
- * ${VAR:-default} in every value against that environment, checks
- * require_env, and validates ranges and names.  On error it logs one line
+ * ${VAR:-default} in every value against that environment, notes unmet
+ * require_env (config_require_env()), and validates ranges and names.  On error it logs one line
  * and returns -1; the caller exits EXIT_CONFIG (78).
  *
  * Commands are kept as strings; config_split_argv() turns one into argv
@@ -91,6 +91,7 @@ struct config {
 	struct task_conf *tasks;
 	size_t ntasks;
 	struct env env;			/* what every child gets */
+	char *missing_env;		/* require_env not met: the message */
 };
 
 /*
@@ -109,6 +110,14 @@ int config_load_string(struct config *cfg, const char *text,
     const char *name, char *const *envp);
 
 void config_release(struct config *cfg);
+
+/*
+ * require_env: return 0 when every required variable is set and non-empty,
+ * else log which are missing (file:line) and return -1 (exit EXIT_CONFIG).
+ * config_load() does not fail for them, so that `tasks`, `env` and `help`
+ * work without the app's secrets; commands that start something call this.
+ */
+int config_require_env(const struct config *cfg);
 
 /* The [process.NAME] or [task.NAME] entry, or NULL. */
 const struct process_conf *config_process(const struct config *cfg,

@@ -23,7 +23,8 @@
 extern char **environ;
 
 enum cmd_needs {
-	NEEDS_CONFIG = 1 << 0	/* load entrypoint.ini first */
+	NEEDS_CONFIG = 1 << 0,	/* load entrypoint.ini first */
+	NEEDS_ENV = 1 << 1	/* and require_env must be met */
 };
 
 struct cmd_struct {
@@ -33,15 +34,15 @@ struct cmd_struct {
 };
 
 static const struct cmd_struct commands[] = {
-	{ "web", cmd_process, NEEDS_CONFIG },
-	{ "worker", cmd_process, NEEDS_CONFIG },
-	{ "migrate", cmd_migrate, NEEDS_CONFIG },
-	{ "task", cmd_task, NEEDS_CONFIG },
+	{ "web", cmd_process, NEEDS_CONFIG | NEEDS_ENV },
+	{ "worker", cmd_process, NEEDS_CONFIG | NEEDS_ENV },
+	{ "migrate", cmd_migrate, NEEDS_CONFIG | NEEDS_ENV },
+	{ "task", cmd_task, NEEDS_CONFIG | NEEDS_ENV },
 	{ "tasks", cmd_tasks, NEEDS_CONFIG },
-	{ "shell", cmd_shell, NEEDS_CONFIG },
-	{ "run", cmd_run, NEEDS_CONFIG },
-	{ "history", cmd_history, NEEDS_CONFIG },
-	{ "check", cmd_check, NEEDS_CONFIG },
+	{ "shell", cmd_shell, NEEDS_CONFIG | NEEDS_ENV },
+	{ "run", cmd_run, NEEDS_CONFIG | NEEDS_ENV },
+	{ "history", cmd_history, NEEDS_CONFIG | NEEDS_ENV },
+	{ "check", cmd_check, NEEDS_CONFIG | NEEDS_ENV },
 	{ "env", cmd_env, NEEDS_CONFIG },
 	{ "version", cmd_version, 0 },
 	{ "help", cmd_help, 0 },
@@ -83,6 +84,29 @@ unknown_command(const char *name, const struct config *cfg)
 		log_error("unrecognized command \"%s\" (see 'entrypoint "
 		    "help'; 'entrypoint run CMD' runs any command)", name);
 	return EXIT_USAGE;
+}
+
+/*
+ * Our own libpq connections see what the children see: PGPASSWORD from
+ * PGPASSWORD_FILE, PGHOST from env_file or [env].  config_load() only ever
+ * fills what is unset, so this adds and never overrides.
+ */
+static void
+export_env(const struct env *env)
+{
+	char *const *v;
+	char *name;
+	const char *eq;
+
+	for (v = env_envp(env); *v; v++) {
+		eq = strchr(*v, '=');
+		if (!eq)
+			continue;
+		name = xstrndup(*v, (size_t)(eq - *v));
+		if (!getenv(name) && setenv(name, eq + 1, 0) < 0)
+			log_warn_errno("could not set \"%s\"", name);
+		free(name);
+	}
 }
 
 static int
@@ -167,6 +191,11 @@ main(int argc, char **argv)
 		}
 		cmd = get_command("web");
 	}
+	if ((cmd->needs & NEEDS_ENV) && config_require_env(&cfg) < 0) {
+		config_release(&cfg);
+		return EXIT_CONFIG;
+	}
+	export_env(&cfg.env);
 	if (supervise_init() < 0)
 		log_warn_errno("could not become a child subreaper");
 	code = cmd->fn(&cfg, argc, argv);

@@ -60,4 +60,24 @@ is "$(cat "$T/pw")" "s3cr3t-from-file" "the child gets the real *_FILE value, ne
 like "$(cat "$T/task.out")" "^ENTRYPOINT_TASK=show$" "tasks get ENTRYPOINT_TASK"
 like "$(cat "$T/task.out")" "^ENTRYPOINT_PROCESS=task$" "and ENTRYPOINT_PROCESS=task"
 
+# require_env blocks what starts something, not what only lists.
+cat >"$T/req.ini" <<'INI'
+[app]
+require_env = NEEDED_SECRET
+[task.hello]
+command = echo hello
+description = Says hello
+INI
+env -i PATH="$PATH" "$EP" -c "$T/req.ini" tasks >"$T/req.out" 2>"$T/req.err"
+is "$?" 0 "tasks works while a required variable is missing"
+like "$(cat "$T/req.out")" "^hello +Says hello" "and lists the tasks"
+env -i PATH="$PATH" "$EP" -c "$T/req.ini" task hello >"$T/req.out" 2>"$T/req.err"
+is "$?" 78 "a task does not run while a required variable is missing"
+like "$(cat "$T/req.err")" "req.ini:2: missing required environment variable \(require_env\): NEEDED_SECRET" \
+	"and the message names file:line and the variable"
+is "$(cat "$T/req.out")" "" "and nothing ran"
+env -i PATH="$PATH" NEEDED_SECRET_FILE="$T/dbpass" "$EP" -c "$T/req.ini" \
+	task hello >"$T/req.out" 2>/dev/null
+is "$(cat "$T/req.out")" "hello" "a *_FILE meets require_env"
+
 done_testing
