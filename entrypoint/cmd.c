@@ -256,6 +256,28 @@ run_on_exit(const struct config *cfg, const char *command, struct env *env)
 }
 
 /*
+ * [app] user: fill so to switch to that user in the child.  An image that
+ * already runs as that user (USER app in the Dockerfile) needs no switch;
+ * any other user can only be reached from root.  Return 0 or an exit code.
+ */
+static int
+drop_privileges(const char *user, struct spawn_opts *so)
+{
+	if (spawn_resolve_user(user, so) < 0)
+		return EXIT_CONFIG;
+	if (so->uid == geteuid() && so->gid == getegid()) {
+		so->flags &= ~(unsigned)SPAWN_SETUID;
+		return 0;
+	}
+	if (geteuid() != 0) {
+		log_error("cannot switch to user \"%s\" (uid %ld): running as "
+		    "uid %ld, not root", user, (long)so->uid, (long)geteuid());
+		return EXIT_NOPERM;
+	}
+	return 0;
+}
+
+/*
  * Start the child described by o and supervise it to the end.  Return its
  * exit code (or ours when it could not start).  Audit rows are written
  * before the spawn and after the loop, never inside it.
@@ -276,8 +298,8 @@ run_child(const struct config *cfg, const struct child_opts *o)
 	memset(&so, 0, sizeof(so));
 	memset(&res, 0, sizeof(res));
 	so.tty_fd = -1;
-	if (cfg->app.user && spawn_resolve_user(cfg->app.user, &so) < 0)
-		return EXIT_CONFIG;
+	if (cfg->app.user && (code = drop_privileges(cfg->app.user, &so)) != 0)
+		return code;
 	if (o->oneoff) {
 		ar.command = o->process;
 		ar.task = o->task ? o->task->name : NULL;

@@ -51,4 +51,17 @@ run_ep -c "$T/ep.ini" sidekik
 is "$rc" 64 "a misspelt process exits 64"
 like "$err" 'did you mean "sidekick"' "and suggests the process"
 
+# [app] user: an image already running as that user needs no switch; any
+# other user cannot be reached without root (77, nothing runs).
+printf '[app]\nuser = nobody\n' >"$T/user.ini"
+chmod 755 "$T"
+out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$EP" -c "$T/user.ini" run id -u 2>"$T/user.err")
+is "$?:$out" "0:$(id -u nobody)" "user = the current user runs without switching"
+out=$(setpriv --reuid=daemon --regid=daemon --clear-groups \
+	"$EP" -c "$T/user.ini" run touch "$T/user-ran" 2>"$T/user.err")
+is "$?" 77 "user = another user, not root: exit 77"
+like "$(cat "$T/user.err")" 'cannot switch to user "nobody".*not root' "and says why"
+ok "and nothing ran" test ! -e "$T/user-ran"
+
 done_testing
