@@ -21,7 +21,7 @@ shellcheck cppcheck clang clang-tidy valgrind
 tmux bsdutils util-linux procps psmisc file
 podman runc netavark aardvark-dns debootstrap uidmap slirp4netns
 fuse-overlayfs
-python3 python3-psycopg2
+python3 python3-psycopg2 python3-yaml
 hyperfine gnuplot-nox
 "
 
