@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -121,6 +122,7 @@ static void
 child_exec(const struct spawn_opts *o, const char *path,
     const sigset_t *mask, int errfd)
 {
+	static const unsigned long ksa_dfl[8];
 	struct sigaction sa, old;
 	int s;
 
@@ -143,8 +145,19 @@ child_exec(const struct spawn_opts *o, const char *path,
 	for (s = 1; s < NSIG; s++) {
 		if (s == SIGKILL || s == SIGSTOP)
 			continue;
-		if (sigaction(s, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
-			sigaction(s, &sa, NULL);
+		if (sigaction(s, NULL, &old) == 0) {
+			if (old.sa_handler == SIG_IGN)
+				sigaction(s, &sa, NULL);
+		} else {
+			/*
+			 * A signal the libc keeps for itself (32-34) and
+			 * refuses to touch, but that our parent may still
+			 * have left ignored.  An all-zero kernel sigaction
+			 * is SIG_DFL, no flags, empty mask on every layout.
+			 */
+			syscall(SYS_rt_sigaction, s, ksa_dfl, NULL,
+			    (size_t)(NSIG - 1) / 8);
+		}
 	}
 
 	if (o->flags & SPAWN_SETUID) {
