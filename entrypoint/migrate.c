@@ -394,7 +394,10 @@ files_step(void *arg)
 	size_t stop = mg->nread + 16;
 
 	for (; mg->nread < mg->nfiles && mg->nread < stop; mg->nread++) {
-		if (sqlfile_read(&mg->m[mg->nread].f, err, sizeof(err)) < 0) {
+		struct sqlfile *f = &mg->m[mg->nread].f;
+
+		if (sqlfile_read(f, f->path, f->down_path, err,
+		    sizeof(err)) < 0) {
 			log_error("%s", err);
 			mg->files_code = EXIT_DATAERR;
 		}

@@ -192,8 +192,16 @@ down_offset(const char *text, size_t len)
 }
 
 int
-sqlfile_read(struct sqlfile *sf, char *err, size_t errsz)
+sqlfile_read(struct sqlfile *sf, const char *path, const char *down_path,
+    char *err, size_t errsz)
 {
+	char *p = xstrdup(path);
+
+	free(sf->path);
+	sf->path = p;
+	p = down_path ? xstrdup(down_path) : NULL;
+	free(sf->down_path);
+	sf->down_path = p;
 	sf->text = slurp(sf->path, &sf->len, err, errsz);
 	if (!sf->text)
 		return -1;

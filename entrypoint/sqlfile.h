@@ -80,13 +80,14 @@ int sqlfile_parse_name(const char *fname, long long *version,
     size_t errsz);
 
 /*
- * Read sf->path (and sf->down_path when not NULL; both malloc'd, set by
- * the caller) into sf and compute the checksum: the SHA-256 of the up
- * part, i.e. the .up.sql file, or everything before the "-- migrate:down"
- * marker of a single file (so that editing the down section of an applied
- * migration is allowed).  Return 0, or -1 with a reason in err.
+ * Read path (and down_path, may be NULL) into sf, keeping copies of both
+ * names, and compute the checksum: the SHA-256 of the up part, i.e. the
+ * .up.sql file, or everything before the "-- migrate:down" marker of a
+ * single file (so that editing the down section of an applied migration is
+ * allowed).  Return 0, or -1 with a reason in err.
  */
-int sqlfile_read(struct sqlfile *sf, char *err, size_t errsz);
+int sqlfile_read(struct sqlfile *sf, const char *path, const char *down_path,
+    char *err, size_t errsz);
 
 /* Read a single file's text from memory (tests); takes a copy. */
 int sqlfile_read_mem(struct sqlfile *sf, const char *path, const char *text,
