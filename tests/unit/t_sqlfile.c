@@ -37,17 +37,20 @@ test_names(void)
 	is_int(k, SQLFILE_SINGLE, "kind single");
 	free(vs);
 	free(name);
+	vs = name = NULL;
 	is_int(sqlfile_parse_name("20240101120000_x.up.sql", &v, &vs, &name,
 	    &k, err, sizeof(err)), 1, "up file parses");
 	is_int(k, SQLFILE_UP, "kind up");
 	ok(v == 20240101120000LL, "timestamp version");
 	free(vs);
 	free(name);
+	vs = name = NULL;
 	is_int(sqlfile_parse_name("12_x.down.sql", &v, &vs, &name, &k, err,
 	    sizeof(err)), 1, "down file parses");
 	is_int(k, SQLFILE_DOWN, "kind down");
 	free(vs);
 	free(name);
+	vs = name = NULL;
 	is_int(sqlfile_parse_name("README.md", &v, &vs, &name, &k, err,
 	    sizeof(err)), 0, "non-sql file skipped");
 	is_int(sqlfile_parse_name(".0001_x.sql", &v, &vs, &name, &k, err,
