@@ -64,15 +64,16 @@ us() {
 	elapsed=$((t1 - t0))
 }
 
-median_ms() {
-	tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 }
+# median [DIV]: the median of the numbers on stdin, divided by DIV
+median() {
+	tr ' ' '\n' | grep . | sort -n | awk -v div="${1:-1}" '{ a[NR] = $1 }
 		END { if (NR == 0) { print "n/a"; exit }
 		m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-		printf "%.1f", m / 1000 }'
+		printf (div == 1 ? "%.0f" : "%.1f"), m / div }'
 }
 
-min() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a") print b; else if (b == "n/a") print a; else print (a < b ? a : b) }'
+median_ms() {
+	median 1000
 }
 
 ratio() {
@@ -84,7 +85,7 @@ echo "bench/migrate.sh: $N migrations, PostgreSQL $(psql_q 'SHOW server_version'
 echo "  entrypoint: $EP${EPS:+ and $EPS}"
 
 # apply_round R ORDER...: apply to fresh databases epR/dbmR/psR
-declare -A best
+declare -A times
 apply_one() {
 	local tool=$1 r=$2 db
 	case $tool in
@@ -103,7 +104,7 @@ apply_one() {
 		[ "$st" = 0 ] || echo "psql failed"
 		;;
 	dbm)
-		[ -n "$DBMATE" ] || { elapsed=n/a; best[$tool]=n/a; return; }
+		[ -n "$DBMATE" ] || { times[$tool]=; return; }
 		db=dbm$r
 		createdb "$db"
 		ms "$DBMATE" --url "postgres://postgres@/$db?socket=$PGHOST&port=$PGPORT&sslmode=disable" \
@@ -111,7 +112,7 @@ apply_one() {
 		[ "$st" = 0 ] || { echo "dbmate failed:"; tail -3 "$T/last.err"; }
 		;;
 	esac
-	best[$tool]=$(min "${best[$tool]:-n/a}" "$elapsed")
+	times[$tool]="${times[$tool]:-} $elapsed"
 }
 
 # one psql script: BEGIN; \i file; COMMIT; for each file
@@ -120,13 +121,16 @@ for f in migrations/*.sql; do
 done >psql-all.sql
 
 echo
-echo "apply $N small migrations to an empty database (best of 2 rounds, the"
-echo "second in reverse order; a warm-up run first)"
+echo "apply $N small migrations to an empty database (median of 3 rounds,"
+echo "the tools in a different order each round; a warm-up run first)"
 createdb warm
 psql -X -q -d warm -f psql-all.sql >/dev/null 2>&1
 for tool in ep ps dbm; do apply_one "$tool" 1; done
-for tool in dbm ps ep; do apply_one "$tool" 2; done
-ep_apply=${best[ep]} ps_apply=${best[ps]} dbm_apply=${best[dbm]}
+for tool in dbm ep ps; do apply_one "$tool" 2; done
+for tool in ps dbm ep; do apply_one "$tool" 3; done
+ep_apply=$(echo "${times[ep]}" | median)
+ps_apply=$(echo "${times[ps]}" | median)
+dbm_apply=$(echo "${times[dbm]:-}" | median)
 printf '  %-34s %8s ms  (%s round trips: %.2f per migration)\n' \
 	"entrypoint migrate" "$ep_apply" "$rt" "$(awk -v r="$rt" -v n="$N" 'BEGIN { print r / n }')"
 printf '  %-34s %8s ms  (3+ round trips per file, nothing recorded)\n' \
