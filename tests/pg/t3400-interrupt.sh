@@ -127,4 +127,16 @@ run_ep migrate
 is "$rc" 65 "it blocks the next run"
 like "$err" "resolve 2 --applied" "with how to resolve it"
 
+# Progress on a terminal: a long migration shows its running time.
+reset_db
+rm migrations/2_slow.sql
+printf 'SELECT pg_sleep(1.6);\n' >migrations/2_slow.sql
+script -qec "$EP migrate" /dev/null >"$T/tty.out" 2>&1 </dev/null
+like "$(tr '\r' '\n' <"$T/tty.out")" 'applying 2_slow \.\.\. 1s' \
+	"on a terminal: progress while a migration runs"
+like "$(cat "$T/tty.out")" 'applied 3 migrations' "and the summary"
+reset_db
+run_ep migrate
+unlike "$err" 'applying' "no progress line when stderr is no terminal"
+
 done_testing
