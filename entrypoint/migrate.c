@@ -1254,6 +1254,11 @@ cmd_down(struct migrate *mg, long count)
 			code = EXIT_DATAERR;
 			break;
 		}
+		if (check_txn_words(m, &m->f.down, m->f.down_path ?
+		    m->f.down_path : m->f.path) < 0) {
+			code = EXIT_DATAERR;
+			break;
+		}
 		todo[n++] = m;
 	}
 	if (!code && n == 0)
