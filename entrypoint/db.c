@@ -226,8 +226,15 @@ transient(const char *msg)
 static void
 run_idle(struct db *db)
 {
-	if (db->idle && !db->idle(db->idle_arg))
+	int r;
+
+	if (!db->idle)
+		return;
+	r = db->idle(db->idle_arg);
+	if (r <= 0)
 		db->idle = NULL;
+	if (r < 0)
+		db->idle_failed = 1;
 }
 
 /*
@@ -272,6 +279,8 @@ connect_once(struct db *db, const struct db_options *o)
 			run_idle(db);
 			continue;
 		}
+		if (db->idle_failed)
+			break;
 		if (r == 0)
 			break;	/* connect_timeout */
 		st = PQconnectPoll(c);
@@ -298,6 +307,14 @@ db_open(struct db *db, const struct db_options *o)
 	for (;;) {
 		db->conn = connect_once(db, o);
 		db->round_trips++;
+		/* the idle work failed: no need to go on (or to wait) */
+		while (db->idle && db->conn &&
+		    PQstatus(db->conn) != CONNECTION_OK)
+			run_idle(db);
+		if (db->idle_failed) {
+			db_close(db);
+			return -1;
+		}
 		if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 			break;
 		if (!db->conn) {

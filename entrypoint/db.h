@@ -30,6 +30,7 @@ struct db {
 	/* db_options.idle, while it has work left */
 	int (*idle)(void *arg);
 	void *idle_arg;
+	int idle_failed;	/* it returned -1 */
 };
 
 /*
@@ -60,10 +61,12 @@ struct db_options {
 	/*
 	 * Work to do while waiting for the server (may be NULL): called
 	 * whenever the connection has nothing to read yet, during the
-	 * connection and later in db_run(), until it returns 0 ("done").
-	 * A no-op migrate reads and hashes its files there.  The caller
-	 * finishes what is left itself (it is not run when the url does not
-	 * parse, for one).
+	 * connection and later in db_run(), until it returns 0 ("done") or
+	 * -1 ("failed": db_open() then gives up at once and returns -1; the
+	 * caller knows why).  When the first attempt to connect fails, the
+	 * work is finished before any waiting.  A no-op migrate lists, reads
+	 * and hashes its files there.  The caller finishes what is left
+	 * itself (it is not run when the url does not parse, for one).
 	 */
 	int (*idle)(void *arg);
 	void *idle_arg;
@@ -75,7 +78,7 @@ struct db_options {
  * secure search_path statement (unless keep_search_path), remember schema.
  * Return 0, EXIT_UNAVAILABLE, EXIT_NOPERM (authentication failure or
  * refused: never retried), EXIT_CONFIG, or 128+N (signal while waiting),
- * after logging.  application_name is "entrypoint COMMAND" unless the url
+ * after logging; -1 when the idle work failed (nothing logged here).  application_name is "entrypoint COMMAND" unless the url
  * sets one.
  */
 int db_open(struct db *db, const struct db_options *o);

@@ -300,8 +300,11 @@ list_dir(const char *dir, struct entry **out, size_t *nout)
 	*out = NULL;
 	*nout = 0;
 	if (!d) {
+		r = errno;
 		log_errno("cannot open migrations directory \"%s\"", dir);
-		return EXIT_CONFIG;
+		/* out of descriptors or memory is the system's, not config */
+		return r == EMFILE || r == ENFILE || r == ENOMEM ? EXIT_OSERR :
+		    EXIT_CONFIG;
 	}
 	while ((de = readdir(d)) != NULL) {
 		memset(&x, 0, sizeof(x));
@@ -392,6 +395,9 @@ files_step(void *arg)
 	struct migrate *mg = arg;
 	char err[512];
 	size_t stop = mg->nread + 16;
+
+	if (!mg->files_listed)
+		return list_files(mg) ? -1 : mg->nfiles > 0;
 
 	for (; mg->nread < mg->nfiles && mg->nread < stop; mg->nread++) {
 		struct sqlfile *f = &mg->m[mg->nread].f;
@@ -500,16 +506,16 @@ connect_db(struct migrate *mg)
 	o.command = "migrate";
 	o.wait_ms = mg->cfg->database.wait_ms;
 	o.keep_search_path = 1;
-	if (!mg->files_listed && list_files(mg))
-		return mg->files_code;
-	if (mg->nread < mg->nfiles) {
+	if (!mg->files_listed || mg->nread < mg->nfiles) {
 		o.idle = files_step;
 		o.idle_arg = mg;
 	}
 	code = db_open(&mg->db, &o);
 	if (code) {
 		(void)files_finish(mg);
-		return mg->files_code ? mg->files_code : code;
+		if (mg->files_code)
+			return mg->files_code;
+		return code < 0 ? EXIT_SOFTWARE : code;
 	}
 	mg->connected = 1;
 	mg->db.tick = progress_tick;
