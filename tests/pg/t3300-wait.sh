@@ -95,6 +95,13 @@ write_cfg down.ini "$DATABASE_URL" 1s
 run_ep -c down.ini migrate
 is "$rc" 69 "server never up: 69 after the deadline"
 like "$err" 'not reachable within 1000 ms' "says how long it waited"
+# A bad file name is reported at once, without waiting for the server.
+write_cfg long.ini "$DATABASE_URL" 60s
+echo 'SELECT 1;' >migrations/bad-name.sql
+timeout 20 "$EP" -c long.ini migrate >/dev/null 2>"$T/bad.err"
+is "$?" 65 "server down and a bad file name: 65 at once, no waiting"
+like "$(cat "$T/bad.err")" 'bad-name.sql: invalid migration file name' "names the file"
+rm migrations/bad-name.sql
 write_cfg nowait.ini "$DATABASE_URL" 0
 run_ep -c nowait.ini migrate
 is "$rc" 69 "wait = 0: 69 at once"
