@@ -113,12 +113,13 @@ struct mig {
 	struct sqlfile f;	/* f.path NULL: no file (missing) */
 	int has_file;
 	int has_row;
-	char *row_name;
-	char *row_checksum;	/* NULL: a baseline marker */
-	char *status;		/* succeeded running failed baseline */
-	char *applied_at;
-	char *release;
-	char *error;
+	/* the record: pointers into migrate.rows */
+	const char *row_name;
+	const char *row_checksum;	/* NULL: a baseline marker */
+	const char *status;	/* succeeded running failed baseline */
+	const char *applied_at;
+	const char *release;
+	const char *error;
 };
 
 struct migrate {
@@ -131,6 +132,7 @@ struct migrate {
 	int files_listed, files_code;
 	size_t nfiles, nread;	/* files listed, files read so far */
 	int full_rows;		/* read applied_at and release (status) */
+	PGresult *rows;		/* what is applied (struct mig points here) */
 	char run_id[40];
 	char lock_timeout[32];	/* ddl_lock_timeout for set_config */
 	const char *settings[2];	/* its parameters */
@@ -187,12 +189,6 @@ static void
 mig_release(struct mig *m)
 {
 	sqlfile_release(&m->f);
-	free(m->row_name);
-	free(m->row_checksum);
-	free(m->status);
-	free(m->applied_at);
-	free(m->release);
-	free(m->error);
 }
 
 static void
@@ -205,6 +201,8 @@ migrate_release(struct migrate *mg)
 	free(mg->m);
 	mg->m = NULL;
 	mg->n = mg->cap = 0;
+	PQclear(mg->rows);
+	mg->rows = NULL;
 	if (mg->connected)
 		db_close(&mg->db);
 	mg->connected = 0;
@@ -547,14 +545,21 @@ own_failure(struct migrate *mg, const char *what,
 	return EXIT_SOFTWARE;
 }
 
-/* Attach the rows of sql_applied to the files; add rows without files. */
+/*
+ * Attach the rows of sql_applied to the files; add rows without files.
+ * Takes r: the entries point into it until migrate_release() or
+ * forget_rows().
+ */
 static int
-merge_rows(struct migrate *mg, const PGresult *r)
+merge_rows(struct migrate *mg, PGresult *r)
 {
-	int i, rows = PQntuples(r), c;
+	int i, rows = PQntuples(r);
 	long v;
 	struct mig *m;
 	size_t nfiles = mg->n;
+
+	PQclear(mg->rows);
+	mg->rows = r;
 
 	for (i = 0; i < rows; i++) {
 		if (parse_long(PQgetvalue(r, i, 0), 0, LONG_MAX, &v) < 0)
@@ -573,15 +578,13 @@ merge_rows(struct migrate *mg, const PGresult *r)
 			m->f.version = v;
 		}
 		m->has_row = 1;
-		m->row_name = xstrdup(PQgetvalue(r, i, 1));
+		m->row_name = PQgetvalue(r, i, 1);
 		m->row_checksum = PQgetisnull(r, i, 2) ? NULL :
-		    xstrdup(PQgetvalue(r, i, 2));
-		m->status = xstrdup(PQgetvalue(r, i, 3));
-		m->applied_at = xstrdup(PQgetvalue(r, i, 4));
-		m->release = xstrdup(PQgetvalue(r, i, 5));
-		c = 6;
-		m->error = PQgetisnull(r, i, c) ? NULL :
-		    xstrdup(PQgetvalue(r, i, c));
+		    PQgetvalue(r, i, 2);
+		m->status = PQgetvalue(r, i, 3);
+		m->applied_at = PQgetvalue(r, i, 4);
+		m->release = PQgetvalue(r, i, 5);
+		m->error = PQgetisnull(r, i, 6) ? NULL : PQgetvalue(r, i, 6);
 	}
 	if (mg->n > nfiles)
 		qsort(mg->m, mg->n, sizeof(*mg->m), mig_cmp);
@@ -673,6 +676,7 @@ lock_and_read(struct migrate *mg, enum history_mode mode)
 	if (rows_r) {
 		if (merge_rows(mg, rows_r) < 0)
 			code = EXIT_SOFTWARE;
+		rows_r = NULL;
 		goto out;
 	}
 	missing = strcmp(o.sqlstate, "42P01") == 0 ||
@@ -711,8 +715,11 @@ read_applied(struct migrate *mg)
 		    "migrations", &o);
 	else if (files_finish(mg))
 		code = mg->files_code;
-	else if (r && merge_rows(mg, r) < 0)
-		code = EXIT_SOFTWARE;
+	else if (r) {
+		if (merge_rows(mg, r) < 0)
+			code = EXIT_SOFTWARE;
+		r = NULL;
+	}
 	PQclear(r);
 	db_outcome_release(&o);
 	return code;
@@ -1128,8 +1135,8 @@ cmd_up(struct migrate *mg)
 			code = apply_tx(mg, m, i + 1, np);
 		if (!code) {
 			m->has_row = 1;
-			m->status = xstrdup("succeeded");
-			m->row_checksum = xstrdup(m->f.checksum);
+			m->status = "succeeded";
+			m->row_checksum = m->f.checksum;
 		}
 	}
 	mg->cur = NULL;
@@ -1681,12 +1688,6 @@ forget_rows(struct migrate *mg)
 			mig_release(&mg->m[i]);
 			continue;
 		}
-		free(mg->m[i].row_name);
-		free(mg->m[i].row_checksum);
-		free(mg->m[i].status);
-		free(mg->m[i].applied_at);
-		free(mg->m[i].release);
-		free(mg->m[i].error);
 		mg->m[i].row_name = mg->m[i].row_checksum = mg->m[i].status =
 		    mg->m[i].applied_at = mg->m[i].release = mg->m[i].error =
 		    NULL;
@@ -1694,6 +1695,8 @@ forget_rows(struct migrate *mg)
 		mg->m[k++] = mg->m[i];
 	}
 	mg->n = k;
+	PQclear(mg->rows);
+	mg->rows = NULL;
 }
 
 int
