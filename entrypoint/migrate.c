@@ -1176,7 +1176,9 @@ cmd_plan(struct migrate *mg)
 		return code;
 	np = pending_list(mg, &pend);
 	for (i = 0; i < np && !code; i++)
-		if (parse_mig(&mg->m[pend[i]]) < 0)
+		if (parse_mig(&mg->m[pend[i]]) < 0 ||
+		    check_txn_words(&mg->m[pend[i]], &mg->m[pend[i]].f.up,
+		    mg->m[pend[i]].f.path) < 0)
 			code = EXIT_DATAERR;
 	if (code || np == 0) {
 		if (!code)

@@ -276,6 +276,9 @@ cat >adopt.ini <<INI
 [database]
 url = $(pg_url adopt)
 INI
+run_ep -c adopt.ini migrate plan
+is "$(psql_q -d adopt "SELECT count(*) FROM pg_namespace WHERE nspname = 'entrypoint'")" 0 \
+	"plan on a fresh database creates nothing, not even our table"
 run_ep -c adopt.ini migrate baseline 3
 is "$rc" 0 "baseline 3"
 is "$(psql_q -d adopt "SELECT string_agg(version || status, ',' ORDER BY version) FROM entrypoint.migrations")" \
