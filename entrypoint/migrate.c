@@ -433,14 +433,21 @@ database_url(const struct config *cfg)
 	return u && *u ? u : NULL;
 }
 
+/*
+ * The run id recorded with each migration: ENTRYPOINT_RUN_ID (the audit
+ * row's id, from the computed environment or our own), else a random
+ * UUID v4.
+ */
 static void
-make_run_id(char *buf, size_t size)
+make_run_id(const struct config *cfg, char *buf, size_t size)
 {
 	unsigned char b[16];
-	const char *env = getenv("ENTRYPOINT_RUN_ID");
+	const char *env = env_get(&cfg->env, "ENTRYPOINT_RUN_ID");
 	size_t i;
 	long long t;
 
+	if (!env || !*env)
+		env = getenv("ENTRYPOINT_RUN_ID");
 	if (env && *env) {
 		snprintf(buf, size, "%s", env);
 		return;
@@ -1646,7 +1653,7 @@ cmd_migrate(struct config *cfg, int argc, char **argv)
 	if (strcmp(sub, "create") == 0)
 		return finish_stdout(cmd_create(&mg, arg));
 
-	make_run_id(mg.run_id, sizeof(mg.run_id));
+	make_run_id(cfg, mg.run_id, sizeof(mg.run_id));
 	if (strcmp(sub, "up") == 0)
 		code = cmd_up(&mg);
 	else if (strcmp(sub, "plan") == 0)
