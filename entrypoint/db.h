@@ -78,8 +78,8 @@ struct db_options {
  * secure search_path statement (unless keep_search_path), remember schema.
  * Return 0, EXIT_UNAVAILABLE, EXIT_NOPERM (authentication failure or
  * refused: never retried), EXIT_CONFIG, or 128+N (signal while waiting),
- * after logging; -1 when the idle work failed (nothing logged here).  application_name is "entrypoint COMMAND" unless the url
- * sets one.
+ * after logging; -1 when the idle work failed (nothing logged here).
+ * application_name is "entrypoint COMMAND" unless the url sets one.
  */
 int db_open(struct db *db, const struct db_options *o);
 /* db_open() with the secure search_path. */
