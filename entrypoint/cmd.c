@@ -685,3 +685,42 @@ cmd_check(struct config *cfg, int argc, char **argv)
 		code = migrate_check(cfg);
 	return finish_output(code);
 }
+
+/*
+ * migrate with an audit row around the commands that change the database
+ * (up, down, baseline, resolve).  status and create only read; plan
+ * promises to leave the database exactly as it was (a pre-deploy check
+ * that is compared with pg_dump), so it writes no row either.  The row's
+ * id reaches migrate.c as ENTRYPOINT_RUN_ID, so each migration's record
+ * points at the run that applied it.
+ */
+int
+cmd_migrate_audited(struct config *cfg, int argc, char **argv)
+{
+	static const char *const unaudited[] = {
+		"status", "create", "plan", "--dry-run", "--help", "-h",
+	};
+	struct audit_run ar;
+	size_t i;
+	int code, sig;
+
+	for (i = 1; i < (size_t)argc; i++)
+		if (strcmp(argv[i], "--dry-run") == 0)
+			return cmd_migrate(cfg, argc, argv);
+	for (i = 0; argc > 1 && i < ARRAY_LEN(unaudited); i++)
+		if (strcmp(argv[1], unaudited[i]) == 0)
+			return cmd_migrate(cfg, argc, argv);
+	memset(&ar, 0, sizeof(ar));
+	ar.command = "migrate";
+	ar.argv = argv;
+	code = audit_begin(cfg, &ar);
+	if (code != 0)
+		return code;
+	env_set(&cfg->env, "ENTRYPOINT_RUN_ID", ar.id);
+	code = cmd_migrate(cfg, argc, argv);
+	/* TERM/INT cancel the statement and exit 128+N (migrate.c). */
+	sig = code > EXIT_SIGNAL_BASE && code < EXIT_SIGNAL_BASE + 65 ?
+	    code - EXIT_SIGNAL_BASE : 0;
+	audit_end(cfg, &ar, code, sig, 0, sig != 0);
+	return code;
+}

@@ -61,7 +61,9 @@ CREATE TABLE "semi;table" (x int);
 DROP TABLE posts;
 SQL
 
-export ENTRYPOINT_RUN_ID=run-t3000-a
+# An outer run id (entrypoint run entrypoint migrate) is not reused: the
+# migrate run gets its own audit row, and its records point at it.
+export ENTRYPOINT_RUN_ID=run-t3000-outer
 run_ep migrate
 is "$rc" 65 "2nd statement of migration 3 fails: exit 65"
 like "$err" 'applied 0001_users in [0-9.]+ ms' "a line per applied migration with its duration"
@@ -79,8 +81,12 @@ run_ep migrate
 is "$rc" 0 "rerun after the fix succeeds"
 like "$err" 'applied 1 migration in' "summary"
 is "$(psql_q 'SELECT count(*) FROM posts')" 2 "3 applied"
-is "$(psql_q "SELECT name || ' ' || status || ' ' || release || ' ' || run_id FROM entrypoint.migrations WHERE version = 3")" \
-	"posts succeeded v3.0.0 run-t3000-a" "record: name, status, release, run id"
+is "$(psql_q "SELECT name || ' ' || status || ' ' || release FROM entrypoint.migrations WHERE version = 3")" \
+	"posts succeeded v3.0.0" "record: name, status, release"
+is "$(psql_q "SELECT r.command || ' ' || r.status || ' ' || r.exit_code FROM entrypoint.migrations m JOIN entrypoint.runs r ON r.id::text = m.run_id WHERE m.version = 3")" \
+	"migrate succeeded 0" "record: its run id is the audit row of the migrate run"
+is "$(psql_q "SELECT status || ' ' || exit_code FROM entrypoint.runs WHERE command = 'migrate' ORDER BY started_at LIMIT 1")" \
+	"failed 65" "the failed migrate run is in the audit trail too"
 is "$(psql_q 'SELECT checksum FROM entrypoint.migrations WHERE version = 3')" \
 	"$(sed '/^-- migrate:down/,$d' migrations/0003_posts.sql | sha256sum | cut -d' ' -f1)" \
 	"checksum: SHA-256 of the up part of the file"
