@@ -1,4 +1,5 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
+# (SC2034: the variables set here are for the suites that source this.)
 # lib-pid1.sh - helpers for the PID-1 suites (tests/sh/t1*.sh), on top of
 # lib.sh.  Source lib.sh first, then this file.
 #

@@ -11,7 +11,7 @@ H=$HELPERS
 
 for mode in $MODES; do
 	# 0..255: one run each; compare the whole list at once.
-	got= want=
+	got="" want=""
 	for ((n = 0; n < 256; n++)); do
 		ep_cmd "$mode" run "$H/exitwith" "$n" </dev/null \
 			>/dev/null 2>&1

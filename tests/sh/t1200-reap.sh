@@ -10,6 +10,11 @@ cd "$T" || exit 1
 
 H=$HELPERS
 
+# gone PID: PID is set and no such process exists.
+gone() {
+	[ -n "$1" ] && ! kill -0 "$1" 2>/dev/null
+}
+
 # Control: with no reaper in between, the orphans go elsewhere.
 out=$("$H/orphans" 200 2>&1)
 like "$out" 'reparented=0 ' "control: without a subreaper, orphans leave us"
@@ -93,8 +98,7 @@ EOF
 	if [ "$mode" = pid1 ]; then
 		pass "$mode: (the member died with the namespace)"
 	else
-		ok "$mode: the TERM-deaf member is gone" \
-			eval '[ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null'
+		ok "$mode: the TERM-deaf member is gone" gone "$pid"
 	fi
 	like "$err" 'did not exit within 300 ms; sending KILL' \
 		"$mode: says it sent KILL to what was left"
