@@ -46,6 +46,7 @@ struct audit_priv {
 	int connected;
 	int recorded;		/* our row is in the table */
 	int locked;		/* this session holds the exclusive lock */
+	int refused;		/* best-effort met 77/78: never retry */
 	long long t0;		/* now_ms() at audit_begin */
 	char *argv_array;	/* masked argv as a text[] literal */
 	char *argv_text;	/* masked argv joined with spaces, for logs */
@@ -637,6 +638,10 @@ audit_begin(const struct config *cfg, struct audit_run *run)
 		}
 		log_warn("running without an audit record (audit = "
 		    "best-effort): the database is not available");
+		/* A wrong password or URL will not be right at the end
+		 * either: another attempt would only add a failed login. */
+		p->refused = code == EXIT_NOPERM || code == EXIT_CONFIG ? code :
+		    0;
 		log_start(cfg, run);
 		return 0;
 	}
@@ -779,7 +784,7 @@ audit_end(const struct config *cfg, struct audit_run *run, int exit_code,
 	duration = now_ms() - p->t0;
 	if (p->connected && !still_connected(&p->db))
 		drop_connection(run);
-	if (url && cfg->database.audit != AUDIT_OFF) {
+	if (url && cfg->database.audit != AUDIT_OFF && !p->refused) {
 		snprintf(durbuf, sizeof(durbuf), "%lld", duration);
 		snprintf(codebuf, sizeof(codebuf), "%d", exit_code);
 		snprintf(sigbuf, sizeof(sigbuf), "%d", signal);
@@ -801,6 +806,14 @@ audit_end(const struct config *cfg, struct audit_run *run, int exit_code,
 	}
 	log_end(cfg, run, status, exit_code, signal, duration);
 	priv_free(run);
+}
+
+int
+audit_refused_by_db(const struct audit_run *run)
+{
+	const struct audit_priv *p = run->priv;
+
+	return p ? p->refused : 0;
 }
 
 /* Copy s into buf for a table cell: control characters become '?'. */

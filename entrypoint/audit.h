@@ -41,6 +41,14 @@ int audit_begin(const struct config *cfg, struct audit_run *run);
 void audit_end(const struct config *cfg, struct audit_run *run,
     int exit_code, int signal, int timed_out, int interrupted);
 
+/*
+ * After a best-effort audit_begin() that went ahead without a row: the
+ * database refused us for good (EXIT_NOPERM: authentication; EXIT_CONFIG:
+ * a bad URL), else 0.  migrate, which needs that same database, stops with
+ * it instead of failing a second login.
+ */
+int audit_refused_by_db(const struct audit_run *run);
+
 /* entrypoint history [-n N] [--task NAME] [--json] */
 int cmd_history(struct config *cfg, int argc, char **argv);
 

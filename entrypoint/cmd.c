@@ -717,7 +717,9 @@ cmd_migrate_audited(struct config *cfg, int argc, char **argv)
 	if (code != 0)
 		return code;
 	env_set(&cfg->env, "ENTRYPOINT_RUN_ID", ar.id);
-	code = cmd_migrate(cfg, argc, argv);
+	code = audit_refused_by_db(&ar);
+	if (code == 0)
+		code = cmd_migrate(cfg, argc, argv);
 	/* TERM/INT cancel the statement and exit 128+N (migrate.c). */
 	sig = code > EXIT_SIGNAL_BASE && code < EXIT_SIGNAL_BASE + 65 ?
 	    code - EXIT_SIGNAL_BASE : 0;

@@ -246,23 +246,39 @@ run_idle(struct db *db)
 static PGconn *
 connect_once(struct db *db, const struct db_options *o)
 {
-	const char *keys[4], *vals[4];
+	/*
+	 * A server that vanishes without a reset (a failover, a dropped
+	 * route) must not hang the end of a run until TCP gives up after
+	 * minutes: keepalives and tcp_user_timeout bound it to ~30 s.  They
+	 * come before dbname so that the URL's own values win.
+	 */
+	static const char *const tcp_keys[] = {
+		"keepalives_idle", "keepalives_interval", "keepalives_count",
+		"tcp_user_timeout",
+	};
+	static const char *const tcp_vals[] = { "10", "5", "3", "30000" };
+	const char *keys[8], *vals[8];
 	char app[64];
 	PGconn *c;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	struct pollfd p;
+	size_t n;
 	int r;
 
 	snprintf(app, sizeof(app), "entrypoint %s",
 	    o->command ? o->command : "");
-	keys[0] = "dbname";
-	vals[0] = o->url ? o->url : "";
-	keys[1] = "fallback_application_name";
-	vals[1] = app;
-	keys[2] = "connect_timeout";
-	vals[2] = "10";
-	keys[3] = NULL;
-	vals[3] = NULL;
+	for (n = 0; n < ARRAY_LEN(tcp_keys); n++) {
+		keys[n] = tcp_keys[n];
+		vals[n] = tcp_vals[n];
+	}
+	keys[n] = "dbname";
+	vals[n++] = o->url ? o->url : "";
+	keys[n] = "fallback_application_name";
+	vals[n++] = app;
+	keys[n] = "connect_timeout";
+	vals[n++] = "10";
+	keys[n] = NULL;
+	vals[n] = NULL;
 	if (!db->idle)
 		return PQconnectdbParams(keys, vals, 1);
 	c = PQconnectStartParams(keys, vals, 1);
