@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/types.h>
@@ -27,6 +29,14 @@
 #define REAP_AFTER_KILL_MS 2000
 /* Poll tick when there is no signalfd (or poll itself failed). */
 #define TICK_MS 100
+
+/* Linux 5.4; musl 1.2.3's headers lack it.  Older kernels say EINVAL. */
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+
+/* The bounds of our own image (GNU ld's default linker script). */
+extern char __executable_start[], edata[];
 
 /* The state of one supervise_run(). */
 struct run {
@@ -320,6 +330,26 @@ begin_stopping(struct run *r, long long now)
 	arm_kill(r, now);
 }
 
+/*
+ * Give back the pages of our own image that start-up touched (config,
+ * environment, start-up code): the loop needs a few functions, and PID 1
+ * sits in memory for the container's whole life.  Clean file pages are
+ * dropped from our resident set (they stay in the page cache and fault
+ * back in cheaply if needed); written pages stay.  Best effort.
+ */
+static void
+release_startup_pages(void)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = (uintptr_t)__executable_start & ~(pg - 1);
+	uintptr_t b = ((uintptr_t)edata + pg - 1) & ~(pg - 1);
+
+	if (b > a && madvise((void *)a, b - a, MADV_PAGEOUT) < 0 &&
+	    errno != ENOMEM)
+		log_debug("could not release start-up pages: %s",
+		    strerror(errno));
+}
+
 int
 supervise_run(const struct supervise_opts *opts,
     struct supervise_result *res)
@@ -346,6 +376,7 @@ supervise_run(const struct supervise_opts *opts,
 	if (pg < 0)
 		pg = opts->pid;
 	r.pgid = pg == getpgrp() ? 0 : pg;
+	release_startup_pages();
 
 	for (;;) {
 		reap(&r);
