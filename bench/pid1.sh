@@ -3,9 +3,10 @@
 # would pick instead (tini, tini-static, dumb-init, catatonit), in one run:
 #
 #   startup   `X -- /bin/true` against bare /bin/true (hyperfine, no shell):
-#             the overhead is the difference of the medians
+#             the overhead is the difference of the fastest runs (the
+#             minimum is what load on a shared machine disturbs least)
 #   rss       VmRSS of X as PID 1 of a fresh PID namespace while its child
-#             sleeps
+#             sleeps, 2 s after the child started
 #   reap      X as PID 1 runs tests/helpers/orphans: 10,000 orphaned
 #             grandchildren released at once; the time from their release
 #             until X has reaped the last one (median of 3)
@@ -22,7 +23,7 @@ fi
 set -u
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-RUNS=${RUNS:-300}
+RUNS=${RUNS:-1000}
 ORPHANS=${ORPHANS:-10000}
 
 if [ -z "${EP:-}" ]; then
@@ -83,11 +84,11 @@ hyperfine -N --warmup 30 --runs "$RUNS" --style none \
 	echo "bench/pid1.sh: hyperfine failed" >&2
 	exit 1
 }
-# Medians in microseconds, in the order of cmds.
+# Fastest runs in microseconds, in the order of cmds.
 mapfile -t means < <(python3 -c '
 import json, sys
 for r in json.load(open(sys.argv[1]))["results"]:
-    print(round(r["median"] * 1e6))' "$W/startup.json")
+    print(round(r["min"] * 1e6))' "$W/startup.json")
 bare=${means[0]}
 for i in "${!NAMES[@]}"; do
 	START[${NAMES[$i]}]=$((means[i + 1] - bare))
@@ -116,6 +117,9 @@ for n in "${NAMES[@]}"; do
 		sleep 0.02
 	done
 	[ -n "$init" ] && pids+=("$init")
+	# The steady state, for every init alike (entrypoint gives back its
+	# start-up pages once the child has run for a second).
+	sleep 2
 	if [ -n "$kid" ]; then
 		RSS[$n]=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' \
 			"/proc/$init/status" 2>/dev/null)
@@ -160,7 +164,7 @@ ms() {
 	awk -v u="$1" 'BEGIN { printf "%.3f\n", u / 1000 }'
 }
 
-echo "bare /bin/true: $(ms "$bare") ms median of $RUNS runs"
+echo "bare /bin/true: $(ms "$bare") ms fastest of $RUNS runs"
 echo
 printf '%-12s %14s %10s %14s\n' init "startup +ms" "RSS kB" "reap ${ORPHANS} ms"
 for n in "${NAMES[@]}"; do

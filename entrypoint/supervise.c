@@ -27,6 +27,8 @@
 
 /* After the last SIGKILL, how long we still wait for the dead to be reaped. */
 #define REAP_AFTER_KILL_MS 2000
+/* How long the child runs before we give back our start-up pages. */
+#define SETTLE_MS 1000
 /* Poll tick when there is no signalfd (or poll itself failed). */
 #define TICK_MS 100
 
@@ -51,6 +53,7 @@ struct run {
 	long long timeout_at;	/* task timeout, or -1 */
 	long long kill_at;	/* SIGKILL deadline, or -1 */
 	long long give_up_at;	/* stop waiting after the SIGKILL, or -1 */
+	long long settle_at;	/* release_startup_pages() then, or -1 */
 };
 
 int
@@ -257,6 +260,8 @@ poll_timeout(const struct run *r, long long now)
 	if (r->main_done && r->give_up_at >= 0 &&
 	    (at < 0 || r->give_up_at < at))
 		at = r->give_up_at;
+	if (r->settle_at >= 0 && (at < 0 || r->settle_at < at))
+		at = r->settle_at;
 	if (sig_fd() < 0 && (at < 0 || now + TICK_MS < at))
 		at = now + TICK_MS;
 	if (at < 0)
@@ -332,8 +337,9 @@ begin_stopping(struct run *r, long long now)
 
 /*
  * Give back the pages of our own image that start-up touched (config,
- * environment, start-up code): the loop needs a few functions, and PID 1
- * sits in memory for the container's whole life.  Clean file pages are
+ * environment, start-up code) once the child has run for SETTLE_MS: the
+ * loop needs a few functions, and PID 1 sits in memory for the container's
+ * whole life.  Clean file pages are
  * dropped from our resident set (they stay in the page cache and fault
  * back in cheaply if needed); written pages stay.  Best effort.
  */
@@ -376,13 +382,20 @@ supervise_run(const struct supervise_opts *opts,
 	if (pg < 0)
 		pg = opts->pid;
 	r.pgid = pg == getpgrp() ? 0 : pg;
-	release_startup_pages();
+	/* Short runs would pay for the page faults and gain nothing. */
+	r.settle_at = now_ms() + SETTLE_MS;
 
 	for (;;) {
 		reap(&r);
 		now = now_ms();
 		if (r.main_done && !r.stopping)
 			begin_stopping(&r, now);
+		if (r.main_done)
+			r.settle_at = -1;
+		if (r.settle_at >= 0 && now >= r.settle_at) {
+			r.settle_at = -1;
+			release_startup_pages();
+		}
 		if (r.main_done && rest_gone(&r))
 			break;
 		if (r.timeout_at >= 0 && now >= r.timeout_at) {
