@@ -1,18 +1,29 @@
 #!/bin/bash
 # bench/migrate.sh - migrate side by side with dbmate, psql and a libpq
 # floor, on one throwaway cluster, in one run:
-#   apply: 1000 small migrations to an empty database
-#          entrypoint migrate | dbmate up | one psql session running each
-#          file between BEGIN and COMMIT (no bookkeeping at all)
-#   no-op: migrate with the 1000 applied (mean of $RUNS runs)
-#          entrypoint migrate | dbmate up | bench/floor.c (connect, read
-#          the applied list, disconnect)
+#   apply:  N small migrations to an empty database (median of 3 rounds,
+#           rotating order): entrypoint migrate (dev and static) | dbmate up
+#           | one psql session running each file's up section between
+#           BEGIN and COMMIT (no bookkeeping at all)
+#   trips:  round trips to the server for the apply and for a no-op,
+#           counted the same way for every tool from strace: a send on the
+#           database socket followed by a receive is one round trip
+#   no-op:  migrate with the N applied (median of RUNS, interleaved):
+#           entrypoint | dbmate up | psql -Atc reading the applied list |
+#           bench/floor.c (libpq: connect, read the applied list)
+#   series: the no-op as the number of applied migrations grows (SERIES),
+#           into $NOOP_DAT, plotted by bench/noop-migrate.gp into $PLOT
 # Goals (issue 3): no-op <= 1.3x the floor and >= 2x faster than dbmate;
 # applying no slower than psql.
 #
-#	sh bench/migrate.sh   (EP=path/to/entrypoint, N=1000, RUNS=20)
+#	bash bench/migrate.sh
+# Environment: EP (dev build, default build/entrypoint), EP_STATIC (default
+# build/entrypoint-static, skipped when absent), N=1000, RUNS=21,
+# SERIES="10 100 300 1000 3000", SERIES_RUNS=11, NOOP_DAT (default
+# build/bench/noop.dat), PLOT (default bench/noop-migrate.png, "" for none),
+# BENCH_OUT (a file to get the results as KEY=VALUE lines, for report.sh).
 # dbmate comes from npm (@dbmate/linux-x64) into .cache/bench; without npm
-# its columns say "n/a".
+# its columns say "n/a".  Without strace the round trips say "n/a".
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
@@ -20,32 +31,81 @@ set -u
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 export SRCDIR
 : "${EP:=$SRCDIR/build/entrypoint}"
+: "${EP_STATIC:=$SRCDIR/build/entrypoint-static}"
 : "${N:=1000}"
-: "${RUNS:=20}"
+: "${RUNS:=21}"
+: "${SERIES:=10 100 300 1000 3000}"
+: "${SERIES_RUNS:=11}"
+: "${NOOP_DAT:=$SRCDIR/build/bench/noop.dat}"
+: "${PLOT=$SRCDIR/bench/noop-migrate.png}"
+: "${BENCH_OUT:=}"
 CACHE=$SRCDIR/.cache/bench
-mkdir -p "$CACHE"
+mkdir -p "$CACHE" "$(dirname "$NOOP_DAT")"
+case $NOOP_DAT in /*) ;; *) NOOP_DAT=$PWD/$NOOP_DAT ;; esac
+case $PLOT in /* | "") ;; *) PLOT=$PWD/$PLOT ;; esac
+case $BENCH_OUT in /* | "") ;; *) BENCH_OUT=$PWD/$BENCH_OUT ;; esac
 
 # shellcheck source=tests/pg/lib-pg.sh
 . "$SRCDIR/tests/pg/lib-pg.sh"
 
 [ -x "$EP" ] || { echo "bench: build $EP first (make)" >&2; exit 1; }
+EPS=
+[ -x "$EP_STATIC" ] && EPS=$EP_STATIC
+# "us" in the series and the goals: the shipped (static) binary if built.
+US=${EPS:-$EP}
 DBMATE=$CACHE/node_modules/@dbmate/linux-x64/bin/dbmate
-if [ ! -x "$DBMATE" ] && command -v npm >/dev/null; then
-	npm install --prefix "$CACHE" --no-audit --no-fund --silent \
-		@dbmate/linux-x64 >/dev/null 2>&1
+DBMATE_NOTE=
+if [ ! -x "$DBMATE" ]; then
+	if command -v npm >/dev/null; then
+		npm install --prefix "$CACHE" --no-audit --no-fund --silent \
+			@dbmate/linux-x64 >/dev/null 2>&1
+	else
+		DBMATE_NOTE="npm not found: dbmate skipped (install node/npm)"
+	fi
 fi
-[ -x "$DBMATE" ] || DBMATE=
+if [ -x "$DBMATE" ]; then
+	DBMATE_VERSION=$("$DBMATE" --version 2>/dev/null | head -n 1)
+else
+	DBMATE=
+	DBMATE_VERSION=
+	: "${DBMATE_NOTE:=npm install @dbmate/linux-x64 failed: dbmate skipped}"
+fi
+STRACE=$(command -v strace || true)
 FLOOR=$CACHE/floor
 cc -O2 -I"$(pg_config --includedir)" -o "$FLOOR" "$SRCDIR/bench/floor.c" \
 	-lpq || exit 1
 
+# out KEY VALUE: one result for report.sh
+out() {
+	[ -n "$BENCH_OUT" ] && printf '%s=%s\n' "$1" "$2" >>"$BENCH_OUT"
+	return 0
+}
+[ -n "$BENCH_OUT" ] && : >"$BENCH_OUT"
+
 pg_start >/dev/null
 cd "$T" || exit 1
-mkdir migrations
-for ((i = 1; i <= N; i++)); do
-	printf -- '-- migrate:up\nCREATE TABLE t%d (id int PRIMARY KEY, v text);\nINSERT INTO t%d VALUES (1, %s);\n-- migrate:down\nDROP TABLE t%d;\n' \
-		"$i" "$i" "'x;y'" "$i" >"migrations/$(printf '%05d' "$i")_t$i.sql"
-done
+
+# mkmig DIR FROM TO: migrations FROM..TO into DIR, and their up sections
+# alone into DIR.up (what psql runs: the down section is no comment to it)
+mkmig() {
+	local i f
+	mkdir -p "$1" "$1.up"
+	for ((i = $2; i <= $3; i++)); do
+		f=$(printf '%05d_t%d.sql' "$i" "$i")
+		printf -- '-- migrate:up\nCREATE TABLE t%d (id int PRIMARY KEY, v text);\nINSERT INTO t%d VALUES (1, %s);\n' \
+			"$i" "$i" "'x;y'" >"$1.up/$f"
+		{
+			cat "$1.up/$f"
+			printf -- '-- migrate:down\nDROP TABLE t%d;\n' "$i"
+		} >"$1/$f"
+	done
+}
+mkmig migrations 1 "$N"
+# one psql script: BEGIN; \i file; COMMIT; for each file
+for f in migrations.up/*.sql; do
+	printf 'BEGIN;\n\\i %s\nCOMMIT;\n' "$f"
+done >psql-all.sql
+
 # Times come from bash 5's EPOCHREALTIME (microseconds, no fork).
 # ms CMD...: wall time of one run in ms into $elapsed, exit status in $st
 ms() {
@@ -80,34 +140,114 @@ ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "n/a" && b != "n/a") printf "%.2f", a / b; else print "n/a" }'
 }
 
-EPS=$(command -v "${EP_STATIC:-$SRCDIR/build/entrypoint-static}" || true)
+dbmate_url() {
+	echo "postgres://postgres@/$1?socket=$PGHOST&port=$PGPORT&sslmode=disable"
+}
+
+# The command line of each tool: tool_cmd TOOL DB MIGRATIONS-DIR
+# (ep/eps need $DB.ini, written by ini_for)
+ini_for() {
+	printf '[database]\nurl = %s\n' "$(pg_url "$1")" >"$1.ini"
+}
+LIST_SQL='SELECT version, checksum FROM entrypoint.migrations ORDER BY version'
+
+# roundtrips FILE: client round trips in an strace -f log: a send on a
+# socket connected to the server followed by a receive on it is one.
+roundtrips() {
+	awk '
+	function ev(call, fd, ret, path) {
+		if (call == "connect") {
+			if (path ~ /\.s\.PGSQL\./) { db[fd] = 1; sent[fd] = 0 }
+			return
+		}
+		if (call == "close") { delete db[fd]; return }
+		if (!(fd in db) || ret + 0 <= 0)
+			return
+		if (call ~ /^(write|writev|sendto|sendmsg)$/)
+			sent[fd] = 1
+		else if (sent[fd]) { rt++; sent[fd] = 0 }
+	}
+	{
+		pid = $1
+		line = $0
+		sub(/^[0-9]+ +/, "", line)
+		if (line ~ /^<\.\.\. [a-z]+ resumed>/) {
+			if (match(line, /= -?[0-9]+/))
+				ev(pc[pid], pf[pid], substr(line, RSTART + 2,
+				    RLENGTH - 2), pp[pid])
+			delete pc[pid]
+			next
+		}
+		if (!match(line, /^[a-z0-9_]+\(/))
+			next
+		call = substr(line, 1, RLENGTH - 1)
+		rest = substr(line, RLENGTH + 1)
+		fd = rest
+		sub(/[^0-9].*/, "", fd)
+		if (line ~ /<unfinished \.\.\.>$/) {
+			pc[pid] = call; pf[pid] = fd; pp[pid] = rest
+			next
+		}
+		if (match(line, /\) += -?[0-9]+/)) {
+			r = substr(line, RSTART, RLENGTH)
+			sub(/.*= /, "", r)
+			ev(call, fd, r, rest)
+		}
+	}
+	END { print rt + 0 }' "$1"
+}
+
+# trips CMD...: round trips of one run of CMD into $trips ("n/a" without
+# strace or when CMD fails)
+trips() {
+	trips=n/a
+	[ -n "$STRACE" ] || return 0
+	"$STRACE" -f -qq -o "$T/trace" -e signal=none \
+		-e trace=connect,close,read,write,writev,sendto,recvfrom,sendmsg,recvmsg \
+		"$@" >/dev/null 2>&1 || return 0
+	trips=$(roundtrips "$T/trace")
+}
+
+per() {
+	awk -v a="$1" -v n="$2" 'BEGIN { if (a == "n/a") print "n/a"; else printf "%.2f", a / n }'
+}
+
 echo "bench/migrate.sh: $N migrations, PostgreSQL $(psql_q 'SHOW server_version'), $(nproc) cpu"
 echo "  entrypoint: $EP${EPS:+ and $EPS}"
+echo "  dbmate: ${DBMATE:+$DBMATE ($DBMATE_VERSION)}${DBMATE_NOTE}"
+[ -n "$STRACE" ] || echo "  strace not found: round trips n/a"
+out pg_version "$(psql_q 'SHOW server_version')"
+out dbmate_version "${DBMATE_VERSION:-n/a}"
+out dbmate_note "$DBMATE_NOTE"
+out n "$N"
+out runs "$RUNS"
+out us "$US"
 
-# apply_round R ORDER...: apply to fresh databases epR/dbmR/psR
+# apply_one TOOL ROUND: apply to a fresh database TOOL-ROUND
 declare -A times
 apply_one() {
-	local tool=$1 r=$2 db
+	local tool=$1 db=$1$2
 	case $tool in
-	ep)
-		db=ep$r
+	ep | eps)
+		[ "$tool" = ep ] || [ -n "$EPS" ] || return 0
 		createdb "$db"
-		printf '[database]\nurl = %s\n' "$(pg_url "$db")" >"$db.ini"
-		ms env ENTRYPOINT_DEBUG=1 "$EP" -c "$db.ini" migrate
+		ini_for "$db"
+		if [ "$tool" = ep ]; then
+			ms "$EP" -c "$db.ini" migrate
+		else
+			ms "$EPS" -c "$db.ini" migrate
+		fi
 		[ "$st" = 0 ] || { echo "entrypoint failed:"; tail -3 "$T/last.err"; }
-		rt=$(sed -n 's/.*: \([0-9]*\) round trips$/\1/p' "$T/last.err")
 		;;
 	ps)
-		db=ps$r
 		createdb "$db"
 		ms psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f psql-all.sql
 		[ "$st" = 0 ] || echo "psql failed"
 		;;
 	dbm)
-		[ -n "$DBMATE" ] || { times[$tool]=; return; }
-		db=dbm$r
+		[ -n "$DBMATE" ] || return 0
 		createdb "$db"
-		ms "$DBMATE" --url "postgres://postgres@/$db?socket=$PGHOST&port=$PGPORT&sslmode=disable" \
+		ms "$DBMATE" --url "$(dbmate_url "$db")" \
 			--migrations-dir migrations --no-dump-schema up
 		[ "$st" = 0 ] || { echo "dbmate failed:"; tail -3 "$T/last.err"; }
 		;;
@@ -115,47 +255,72 @@ apply_one() {
 	times[$tool]="${times[$tool]:-} $elapsed"
 }
 
-# one psql script: BEGIN; \i file; COMMIT; for each file
-for f in migrations/*.sql; do
-	printf 'BEGIN;\n\\i %s\nCOMMIT;\n' "$f"
-done >psql-all.sql
-
 echo
 echo "apply $N small migrations to an empty database (median of 3 rounds,"
 echo "the tools in a different order each round; a warm-up run first)"
 createdb warm
 psql -X -q -d warm -f psql-all.sql >/dev/null 2>&1
-for tool in ep ps dbm; do apply_one "$tool" 1; done
-for tool in dbm ep ps; do apply_one "$tool" 2; done
-for tool in ps dbm ep; do apply_one "$tool" 3; done
+for tool in ep eps ps dbm; do apply_one "$tool" 1; done
+for tool in dbm ep eps ps; do apply_one "$tool" 2; done
+for tool in ps dbm eps ep; do apply_one "$tool" 3; done
 ep_apply=$(echo "${times[ep]}" | median)
+eps_apply=$(echo "${times[eps]:-}" | median)
 ps_apply=$(echo "${times[ps]}" | median)
 dbm_apply=$(echo "${times[dbm]:-}" | median)
-printf '  %-34s %8s ms  (%s round trips: %.2f per migration)\n' \
-	"entrypoint migrate" "$ep_apply" "$rt" "$(awk -v r="$rt" -v n="$N" 'BEGIN { print r / n }')"
-printf '  %-34s %8s ms  (3+ round trips per file, nothing recorded)\n' \
-	"psql, BEGIN/COMMIT per file" "$ps_apply"
-printf '  %-34s %8s ms\n' "dbmate up" "$dbm_apply"
+us_apply=${EPS:+$eps_apply}
+us_apply=${us_apply:-$ep_apply}
+
+# Round trips, each tool applying to one more fresh database under strace.
+createdb rtep
+ini_for rtep
+trips "$US" -c rtep.ini migrate
+rt_us=$trips
+createdb rtps
+trips psql -X -q -v ON_ERROR_STOP=1 -d rtps -f psql-all.sql
+rt_ps=$trips
+rt_dbm=n/a
+if [ -n "$DBMATE" ]; then
+	createdb rtdbm
+	trips "$DBMATE" --url "$(dbmate_url rtdbm)" --migrations-dir migrations \
+		--no-dump-schema up
+	rt_dbm=$trips
+fi
+
+printf '  %-34s %8s ms\n' "entrypoint migrate (dev, glibc)" "$ep_apply"
+[ -n "$EPS" ] && printf '  %-34s %8s ms\n' "entrypoint migrate (static, musl)" "$eps_apply"
+printf '  %-34s %8s ms\n' "psql, BEGIN/COMMIT per file" "$ps_apply" \
+	"dbmate up" "$dbm_apply"
+echo "  round trips per migration (strace, whole run / $N):"
+printf '    entrypoint %s   psql %s   dbmate %s\n' "$(per "$rt_us" "$N")" \
+	"$(per "$rt_ps" "$N")" "$(per "$rt_dbm" "$N")"
 printf '  entrypoint / psql = %s (goal <= 1.00)   dbmate / entrypoint = %s\n' \
-	"$(ratio "$ep_apply" "$ps_apply")" "$(ratio "$dbm_apply" "$ep_apply")"
+	"$(ratio "$us_apply" "$ps_apply")" "$(ratio "$dbm_apply" "$us_apply")"
+out apply_ep "$ep_apply"
+out apply_eps "$eps_apply"
+out apply_psql "$ps_apply"
+out apply_dbmate "$dbm_apply"
+out rt_apply_us "$rt_us"
+out rt_apply_psql "$rt_ps"
+out rt_apply_dbmate "$rt_dbm"
 
 echo
 echo "no-op migrate with $N applied (median of $RUNS runs, interleaved)"
 url=$(pg_url ep1)
-printf '[database]\nurl = %s\n' "$url" >noop.ini
-t_ep="" t_eps="" t_floor="" t_dbm=""
+t_ep="" t_eps="" t_floor="" t_dbm="" t_ps=""
 for ((i = 0; i < RUNS; i++)); do
 	st=0
-	us "$EP" -c noop.ini migrate
+	us "$EP" -c ep1.ini migrate
 	t_ep="$t_ep $elapsed"
 	if [ -n "$EPS" ]; then
-		us "$EPS" -c noop.ini migrate
+		us "$EPS" -c ep1.ini migrate
 		t_eps="$t_eps $elapsed"
 	fi
 	us "$FLOOR" "$url"
 	t_floor="$t_floor $elapsed"
+	us psql -X -Atq -d ep1 -c "$LIST_SQL"
+	t_ps="$t_ps $elapsed"
 	if [ -n "$DBMATE" ]; then
-		us "$DBMATE" --url "postgres://postgres@/dbm1?socket=$PGHOST&port=$PGPORT&sslmode=disable" \
+		us "$DBMATE" --url "$(dbmate_url dbm1)" \
 			--migrations-dir migrations --no-dump-schema up
 		t_dbm="$t_dbm $elapsed"
 	fi
@@ -164,13 +329,107 @@ done
 ep_noop=$(echo "$t_ep" | median_ms)
 eps_noop=$(echo "$t_eps" | median_ms)
 floor_noop=$(echo "$t_floor" | median_ms)
+ps_noop=$(echo "$t_ps" | median_ms)
 dbm_noop=$(echo "$t_dbm" | median_ms)
+us_noop=${EPS:+$eps_noop}
+us_noop=${us_noop:-$ep_noop}
+trips "$US" -c ep1.ini migrate
+rtn_us=$trips
+trips "$FLOOR" "$url"
+rtn_floor=$trips
+trips psql -X -Atq -d ep1 -c "$LIST_SQL"
+rtn_ps=$trips
+rtn_dbm=n/a
+if [ -n "$DBMATE" ]; then
+	trips "$DBMATE" --url "$(dbmate_url dbm1)" --migrations-dir migrations \
+		--no-dump-schema up
+	rtn_dbm=$trips
+fi
 printf '  %-34s %8s ms\n' "entrypoint migrate (dev, glibc)" "$ep_noop"
 [ -n "$EPS" ] && printf '  %-34s %8s ms\n' "entrypoint migrate (static, musl)" "$eps_noop"
 printf '  %-34s %8s ms\n' "libpq floor (connect, read list)" "$floor_noop" \
-	"dbmate up" "$dbm_noop"
+	"psql -Atc (read list)" "$ps_noop" "dbmate up" "$dbm_noop"
+printf '  round trips: entrypoint %s   floor %s   psql %s   dbmate %s\n' \
+	"$rtn_us" "$rtn_floor" "$rtn_ps" "$rtn_dbm"
 printf '  dev:    entrypoint / floor = %s (goal <= 1.30)   dbmate / entrypoint = %s (goal >= 2.00)\n' \
 	"$(ratio "$ep_noop" "$floor_noop")" "$(ratio "$dbm_noop" "$ep_noop")"
 [ -n "$EPS" ] && printf '  static: entrypoint / floor = %s (goal <= 1.30)   dbmate / entrypoint = %s (goal >= 2.00)\n' \
 	"$(ratio "$eps_noop" "$floor_noop")" "$(ratio "$dbm_noop" "$eps_noop")"
+out noop_ep "$ep_noop"
+out noop_eps "$eps_noop"
+out noop_floor "$floor_noop"
+out noop_psql "$ps_noop"
+out noop_dbmate "$dbm_noop"
+out rt_noop_us "$rtn_us"
+out rt_noop_floor "$rtn_floor"
+out rt_noop_psql "$rtn_ps"
+out rt_noop_dbmate "$rtn_dbm"
+
+# --- series: the no-op as the applied list grows --------------------------
+# One migrations directory grows step by step; entrypoint ($US) and dbmate
+# each apply the new files to their own database, then every tool runs its
+# no-op SERIES_RUNS times, interleaved.
+echo
+echo "no-op as the applied list grows (median of $SERIES_RUNS runs, ms; $(basename "$US"))"
+printf '  %6s %10s %10s %10s %10s\n' applied entrypoint dbmate psql floor
+createdb sep
+ini_for sep
+[ -n "$DBMATE" ] && createdb sdbm
+surl=$(pg_url sep)
+have=0
+{
+	echo "# no-op migrate time in ms (median of $SERIES_RUNS) by applied migrations"
+	echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cpu; entrypoint = $US"
+	echo "# applied entrypoint dbmate psql floor"
+} >"$NOOP_DAT"
+for k in $SERIES; do
+	mkmig series $((have + 1)) "$k"
+	have=$k
+	"$US" -c sep.ini migrate >/dev/null 2>&1 || {
+		echo "entrypoint failed to apply $k"
+		break
+	}
+	if [ -n "$DBMATE" ]; then
+		"$DBMATE" --url "$(dbmate_url sdbm)" --migrations-dir series \
+			--no-dump-schema up >/dev/null 2>&1 || echo "dbmate failed to apply $k"
+	fi
+	a="" b="" c="" d=""
+	for ((i = 0; i < SERIES_RUNS; i++)); do
+		st=0
+		us "$US" -c sep.ini migrate
+		a="$a $elapsed"
+		if [ -n "$DBMATE" ]; then
+			us "$DBMATE" --url "$(dbmate_url sdbm)" --migrations-dir series \
+				--no-dump-schema up
+			b="$b $elapsed"
+		fi
+		us psql -X -Atq -d sep -c "$LIST_SQL"
+		c="$c $elapsed"
+		us "$FLOOR" "$surl"
+		d="$d $elapsed"
+	done
+	row=$(printf '%6s %10s %10s %10s %10s' "$k" "$(echo "$a" | median_ms)" \
+		"$(echo "$b" | median_ms)" "$(echo "$c" | median_ms)" \
+		"$(echo "$d" | median_ms)")
+	echo "  $row"
+	echo "$row" | sed 's/n\/a/NaN/g' >>"$NOOP_DAT"
+	out "series_$k" "$(echo "$row" | tr -s ' ' | sed 's/^ //')"
+done
+out series "$SERIES"
+out series_runs "$SERIES_RUNS"
+out noop_dat "$NOOP_DAT"
+
+if [ -n "$PLOT" ]; then
+	if command -v gnuplot >/dev/null; then
+		if gnuplot -e "dat='$NOOP_DAT'; out='$PLOT'; us='$(basename "$US")'" \
+			"$SRCDIR/bench/noop-migrate.gp"; then
+			echo "  plot: $PLOT"
+			out plot "$PLOT"
+		else
+			echo "  gnuplot failed: no plot"
+		fi
+	else
+		echo "  gnuplot not found (apt-get install gnuplot-nox): no plot"
+	fi
+fi
 exit 0

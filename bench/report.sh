@@ -1,0 +1,317 @@
+#!/bin/bash
+# bench/report.sh - run bench/pid1.sh and bench/migrate.sh once, in one run
+# (every anchor measured alongside), and write BENCHMARKS.md from what they
+# print: the machine, the tables with ratios against each anchor, the goals
+# of issues 2 and 3 (met or not), the no-op plot, the static binary's size,
+# and the commands that reproduce each figure.  Nothing in BENCHMARKS.md is
+# typed by hand: edit this script and run it again.
+#
+#	bash bench/report.sh          (or: make bench)
+# Environment: EP (dev build, default build/entrypoint), EP_STATIC (default
+# build/entrypoint-static), HELPERS (default build/helpers), OUT (default
+# BENCHMARKS.md); the knobs of pid1.sh (RUNS, ORPHANS) and of migrate.sh
+# (N, MRUNS for its RUNS, SERIES, SERIES_RUNS) pass through.
+if [ -z "${BASH_VERSION:-}" ]; then
+	exec bash "$0" "$@"
+fi
+set -u
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+: "${EP:=$SRCDIR/build/entrypoint}"
+: "${EP_STATIC:=$SRCDIR/build/entrypoint-static}"
+: "${HELPERS:=$SRCDIR/build/helpers}"
+: "${OUT:=$SRCDIR/BENCHMARKS.md}"
+case $OUT in /*) ;; *) OUT=$PWD/$OUT ;; esac
+for b in EP EP_STATIC HELPERS; do
+	case ${!b} in /*) ;; *) printf -v "$b" '%s' "$PWD/${!b}" ;; esac
+done
+
+if [ ! -x "$EP" ]; then
+	echo "bench/report.sh: no $EP (make)" >&2
+	exit 1
+fi
+US=$EP
+[ -x "$EP_STATIC" ] && US=$EP_STATIC
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/ep-report.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+
+loadavg() {
+	cut -d' ' -f1-3 /proc/loadavg
+}
+
+# --- the run ---------------------------------------------------------------
+started=$(date -u '+%Y-%m-%d %H:%M UTC')
+t0=$SECONDS
+load0=$(loadavg)
+echo "bench/report.sh: PID 1 (bench/pid1.sh) ..." >&2
+EP=$US HELPERS=$HELPERS bash "$SRCDIR/bench/pid1.sh" >"$W/pid1.txt" 2>&1
+pid1_rc=$?
+load1=$(loadavg)
+echo "bench/report.sh: migrate (bench/migrate.sh) ..." >&2
+EP=$EP EP_STATIC=$EP_STATIC BENCH_OUT=$W/migrate.env \
+	RUNS=${MRUNS:-21} bash "$SRCDIR/bench/migrate.sh" >"$W/migrate.txt" 2>&1
+migrate_rc=$?
+load2=$(loadavg)
+took=$((SECONDS - t0))
+cat "$W/pid1.txt" "$W/migrate.txt" >&2
+
+# --- parsing ---------------------------------------------------------------
+# pid1.sh's table: "init startup+ms RSSkB reapms" rows after the header.
+declare -A P_START P_RSS P_REAP M
+INITS=(entrypoint tini tini-static dumb-init catatonit)
+while read -r name s r p; do
+	P_START[$name]=$s
+	P_RSS[$name]=$r
+	P_REAP[$name]=$p
+done < <(awk '/^init[[:space:]]/ { t = 1; next } t && NF == 0 { exit }
+	t && NF >= 4 { print $1, $2, $3, $4 }' "$W/pid1.txt")
+bare=$(sed -n 's/^bare \/bin\/true: \([0-9.]*\) ms.*/\1/p' "$W/pid1.txt")
+orphans=$(sed -n 's/^init.*reap \([0-9]*\) ms.*/\1/p' "$W/pid1.txt")
+prunes=$(sed -n 's/^bare .* fastest of \([0-9]*\) runs.*/\1/p' "$W/pid1.txt")
+pid1_ok=1
+for n in "${INITS[@]}"; do
+	[ -n "${P_START[$n]:-}" ] || pid1_ok=0
+done
+[ "$pid1_rc" = 0 ] || pid1_ok=0
+
+while IFS='=' read -r k v; do
+	M[$k]=$v
+done <"$W/migrate.env" 2>/dev/null
+m() {
+	echo "${M[$1]:-n/a}"
+}
+
+# ratio A B: A/B to two decimals; n/a when either is not a positive number
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 <= 0) print "n/a"
+		else printf "%.2f", a / b }'
+}
+# verdict A OP B: met / not met / unknown
+verdict() {
+	awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN {
+		if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/) { print "unknown"; exit }
+		ok = op == "<=" ? a + 0 <= b + 0 : a + 0 >= b + 0
+		print ok ? "**met**" : "**not met**" }'
+}
+mul() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a !~ /^[0-9.]+$/) print "n/a"; else printf "%.3f", a * b }'
+}
+per() {
+	awk -v a="$1" -v n="$2" 'BEGIN {
+		if (a !~ /^[0-9.]+$/ || n + 0 <= 0) print "n/a"
+		else printf "%.2f", a / n }'
+}
+reap() {
+	case $1 in -1) echo failed ;; *) echo "$1" ;; esac
+}
+
+N=$(m n)
+us_name="static, musl"
+[ "$US" = "$EP" ] && us_name="dev, glibc"
+us_noop=$(m noop_eps)
+us_apply=$(m apply_eps)
+if [ "$US" = "$EP" ]; then
+	us_noop=$(m noop_ep)
+	us_apply=$(m apply_ep)
+fi
+size=$(stat -c %s "$US")
+size_mb=$(awk -v s="$size" 'BEGIN { printf "%.2f", s / 1e6 }')
+size_mib=$(awk -v s="$size" 'BEGIN { printf "%.2f", s / 1048576 }')
+tls=no
+# OpenSSL's libssl inside: its protocol names and its assembler's credits
+grep -aq 'TLSv1\.3' "$US" && grep -aq 'openssl\.org' "$US" && tls=yes
+linkage=$(file -b "$US" | sed 's/,.*BuildID[^,]*//')
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+os=$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-}")
+commit=$(git -C "$SRCDIR" rev-parse --short HEAD 2>/dev/null || echo unknown)
+# Uncommitted changes to the code under test (not to bench/).
+dirty=$(git -C "$SRCDIR" status --porcelain -- entrypoint mk Makefile \
+	2>/dev/null | grep -c .)
+rel() {
+	case $1 in "$SRCDIR"/*) echo "${1#"$SRCDIR"/}" ;; *) echo "$1" ;; esac
+}
+
+# --- BENCHMARKS.md ------------------------------------------------------------
+{
+	cat <<EOF
+# Benchmarks
+
+<!-- Generated by bench/report.sh: do not edit by hand, run it again. -->
+
+Every number below comes from one run of \`bash bench/report.sh\`, started
+$started and taking ${took} s: \`bench/pid1.sh\` and \`bench/migrate.sh\` ran one
+after the other, and each measures entrypoint and every tool it is compared
+with side by side, interleaved, in the same run. Ratios are entrypoint / X:
+below 1 means entrypoint is faster or smaller.
+
+## Machine
+
+| | |
+|---|---|
+| CPUs (nproc) | $(nproc) |
+| CPU | ${cpu:-unknown} |
+| memory | $mem |
+| kernel | $(uname -sr) ($(uname -m)) |
+| OS | ${os:-unknown} |
+| PostgreSQL | $(m pg_version) (throwaway cluster, unix socket, fsync=off) |
+| dbmate | $(m dbmate_version) (npm @dbmate/linux-x64) |
+| load average (1, 5, 15 min) | before: $load0; after pid1.sh: $load1; after migrate.sh: $load2 |
+| entrypoint | commit $commit$([ "$dirty" -gt 0 ] && echo " plus uncommitted changes in $dirty file(s)"); $(rel "$US") ($us_name) |
+
+The machine is shared: other work ran alongside (see the load average, on
+$(nproc) CPUs), so absolute times are noisy; each tool's number is a median
+(startup: the fastest run) of runs interleaved with the others', so the
+ratios hold up better than the absolute numbers.
+
+EOF
+
+	echo "## Goals"
+	echo
+	echo "| goal (issue) | entrypoint | anchor | verdict |"
+	echo "|---|---|---|---|"
+	tol=$(mul "${P_START[tini-static]:-}" 1.05)
+	echo "| startup overhead no worse than tini-static's, within 5% timer noise (2) | ${P_START[entrypoint]:-n/a} ms | ${P_START[tini-static]:-n/a} ms | $(verdict "${P_START[entrypoint]:-}" '<=' "$tol") |"
+	echo "| RSS of PID 1 no worse than tini-static's (2) | ${P_RSS[entrypoint]:-n/a} kB | ${P_RSS[tini-static]:-n/a} kB | $(verdict "${P_RSS[entrypoint]:-}" '<=' "${P_RSS[tini-static]:-}") |"
+	echo "| static binary with TLS at most 3.2 MB (2) | $size bytes ($size_mb MB), TLS: $tls | 3,200,000 bytes | $( [ "$tls" = yes ] && verdict "$size" '<=' 3200000 || echo '**not met** (no OpenSSL in it)') |"
+	echo "| no-op migrate, $N applied, at most 1.3x the libpq floor (3) | $us_noop ms | floor $(m noop_floor) ms x 1.3 = $(mul "$(m noop_floor)" 1.3) ms | $(verdict "$us_noop" '<=' "$(mul "$(m noop_floor)" 1.3)") |"
+	echo "| no-op migrate at least 2x faster than dbmate (3) | $us_noop ms | dbmate $(m noop_dbmate) ms / 2 = $(mul "$(m noop_dbmate)" 0.5) ms | $(verdict "$us_noop" '<=' "$(mul "$(m noop_dbmate)" 0.5)") |"
+	echo "| applying $N migrations no slower than psql (3) | $us_apply ms | psql $(m apply_psql) ms | $(verdict "$us_apply" '<=' "$(m apply_psql)") |"
+	echo
+	echo "entrypoint here is the shipped binary, $(rel "$US") ($us_name)."
+	echo
+
+	echo "## PID 1 (bench/pid1.sh)"
+	echo
+	if [ "$pid1_ok" = 1 ]; then
+		cat <<EOF
+Each init runs \`X -- /bin/true\` (startup overhead: the fastest of
+${prunes:-?} runs under hyperfine, minus bare /bin/true's ${bare:-?} ms), is PID 1 of a
+fresh PID namespace while its child sleeps (VmRSS of PID 1), and is PID 1
+while ${orphans:-?} orphaned grandchildren exit at once (time until the last one is
+reaped, median of 3).
+
+| init | startup overhead, ms | RSS of PID 1, kB | reap ${orphans:-?} orphans, ms |
+|---|--:|--:|--:|
+EOF
+		for n in "${INITS[@]}"; do
+			echo "| $n | ${P_START[$n]} | ${P_RSS[$n]} | $(reap "${P_REAP[$n]}") |"
+		done
+		echo
+		echo "Ratios entrypoint / X:"
+		echo
+		echo "| X | startup overhead | RSS | reap |"
+		echo "|---|--:|--:|--:|"
+		for n in "${INITS[@]:1}"; do
+			echo "| $n | $(ratio "${P_START[entrypoint]}" "${P_START[$n]}") | $(ratio "${P_RSS[entrypoint]}" "${P_RSS[$n]}") | $(ratio "${P_REAP[entrypoint]}" "${P_REAP[$n]}") |"
+		done
+	else
+		echo "bench/pid1.sh did not produce its table in this run (exit $pid1_rc);"
+		echo "its output is under \"Raw output\" below."
+	fi
+	echo
+
+	cat <<EOF
+## migrate (bench/migrate.sh)
+
+Migrations are small: \`CREATE TABLE tN (id int PRIMARY KEY, v text)\` and one
+\`INSERT\`. psql runs each file's up section between \`BEGIN\` and \`COMMIT\` in
+one session and records nothing; dbmate and entrypoint record each migration.
+The libpq floor (bench/floor.c) connects, reads the applied list (version and
+checksum of each row) and disconnects: what any tool must at least do for a
+no-op. Round trips are counted the same way for every tool, from an strace of
+one run: a send on the server socket followed by a receive on it is one
+(connection start-up included).
+
+### No-op migrate with $N applied (median of $(m runs) runs, interleaved)
+
+| tool | ms | round trips | entrypoint / tool |
+|---|--:|--:|--:|
+| entrypoint migrate ($us_name) | $us_noop | $(m rt_noop_us) | 1.00 |
+EOF
+	if [ "$US" != "$EP" ]; then
+		echo "| entrypoint migrate (dev, glibc) | $(m noop_ep) | | $(ratio "$us_noop" "$(m noop_ep)") |"
+	fi
+	cat <<EOF
+| dbmate up | $(m noop_dbmate) | $(m rt_noop_dbmate) | $(ratio "$us_noop" "$(m noop_dbmate)") |
+| psql -Atc reading the applied list | $(m noop_psql) | $(m rt_noop_psql) | $(ratio "$us_noop" "$(m noop_psql)") |
+| libpq floor (bench/floor.c) | $(m noop_floor) | $(m rt_noop_floor) | $(ratio "$us_noop" "$(m noop_floor)") |
+
+### Applying $N small migrations to an empty database (median of 3 rounds, rotating order)
+
+| tool | ms | round trips per migration | entrypoint / tool |
+|---|--:|--:|--:|
+| entrypoint migrate ($us_name) | $us_apply | $(per "$(m rt_apply_us)" "$N") | 1.00 |
+EOF
+	if [ "$US" != "$EP" ]; then
+		echo "| entrypoint migrate (dev, glibc) | $(m apply_ep) | | $(ratio "$us_apply" "$(m apply_ep)") |"
+	fi
+	cat <<EOF
+| dbmate up | $(m apply_dbmate) | $(per "$(m rt_apply_dbmate)" "$N") | $(ratio "$us_apply" "$(m apply_dbmate)") |
+| psql, BEGIN/COMMIT per file | $(m apply_psql) | $(per "$(m rt_apply_psql)" "$N") | $(ratio "$us_apply" "$(m apply_psql)") |
+
+Round trips per migration are the whole run's divided by $N.
+
+### No-op migrate as the applied list grows
+
+![no-op migrate time against migrations applied](bench/noop-migrate.png)
+
+| applied | entrypoint ($us_name), ms | dbmate, ms | psql, ms | libpq floor, ms | entrypoint / floor | dbmate / entrypoint |
+|--:|--:|--:|--:|--:|--:|--:|
+EOF
+	for k in $(m series); do
+		# shellcheck disable=SC2086
+		set -- ${M[series_$k]:-$k n/a n/a n/a n/a}
+		echo "| $1 | $2 | $3 | $4 | $5 | $(ratio "$2" "$5") | $(ratio "$3" "$2") |"
+	done
+	cat <<EOF
+
+Medians of $(m series_runs) runs per point, the tools interleaved; one migrations
+directory grows from point to point and each tool applies the new files to
+its own database before the no-op runs.
+
+## Static binary
+
+| | |
+|---|---|
+| file | $(rel "$US") |
+| size | $size bytes ($size_mb MB, $size_mib MiB); goal at most 3.2 MB |
+| TLS (OpenSSL linked in) | $tls |
+| \`file\` | $linkage |
+
+## How to reproduce
+
+Build the binaries (\`make && make static\`), then:
+
+| figure | command |
+|---|---|
+| this whole file, in one run | \`bash bench/report.sh\` (writes BENCHMARKS.md, build/bench/noop.dat, bench/noop-migrate.png) |
+| PID 1 tables | \`bash bench/pid1.sh\` (EP=build/entrypoint-static; RUNS=${prunes:-1000} hyperfine runs, ORPHANS=${orphans:-10000}) |
+| migrate tables | \`bash bench/migrate.sh\` (N=$N, RUNS=$(m runs); EP=build/entrypoint, EP_STATIC=build/entrypoint-static) |
+| the series and the plot | \`bash bench/migrate.sh\` (SERIES="$(m series)", SERIES_RUNS=$(m series_runs)) writes build/bench/noop.dat and bench/noop-migrate.png |
+| the plot alone, from the data | \`gnuplot -e "dat='build/bench/noop.dat'; out='bench/noop-migrate.png'" bench/noop-migrate.gp\` |
+| binary size | \`make static && stat -c %s build/entrypoint-static\` |
+
+Tools: hyperfine, tini (with tini-static), dumb-init and catatonit from
+Debian; PostgreSQL 15 and psql from Debian; dbmate from npm
+(\`npm install --prefix .cache/bench @dbmate/linux-x64\`, done by migrate.sh);
+strace for the round trips; gnuplot-nox for the plot.
+$( [ -n "$(m dbmate_note | sed 's/^n\/a$//')" ] && echo && echo "Note: $(m dbmate_note)")
+
+This run used: EP=$(rel "$EP") EP_STATIC=$(rel "$EP_STATIC") HELPERS=$(rel "$HELPERS").
+
+<details><summary>Raw output of this run</summary>
+
+\`\`\`
+$(cat "$W/pid1.txt")
+
+$(cat "$W/migrate.txt")
+\`\`\`
+
+</details>
+EOF
+} >"$OUT"
+echo "bench/report.sh: wrote $OUT (${took} s)" >&2
+[ "$pid1_rc" = 0 ] && [ "$migrate_rc" = 0 ]
