@@ -226,6 +226,7 @@ run_on_exit(const struct config *cfg, const char *command, struct env *env)
 	struct supervise_result res;
 	struct supervise_opts sup;
 	char **argv;
+	int exec_failed;
 	pid_t pid;
 
 	argv = split_command("on_exit", command);
@@ -236,10 +237,10 @@ run_on_exit(const struct config *cfg, const char *command, struct env *env)
 	so.envp = env_envp(env);
 	so.flags = SPAWN_SETPGID;
 	so.tty_fd = -1;
-	pid = spawn_start(&so);
+	pid = spawn_start(&so, &exec_failed);
 	if (pid < 0) {
-		log_warn_errno("could not run on_exit command \"%s\"",
-		    argv[0]);
+		log_warn_errno("could not %s on_exit command \"%s\"",
+		    exec_failed ? "run" : "start", argv[0]);
 		strv_free(argv);
 		return;
 	}
@@ -291,7 +292,7 @@ run_child(const struct config *cfg, const struct child_opts *o)
 	struct supervise_result res;
 	struct env env = { { NULL, 0, 0 } };
 	char *path = NULL;
-	int code, tty = own_terminal();
+	int code, exec_failed, tty = own_terminal();
 	pid_t pid;
 
 	memset(&ar, 0, sizeof(ar));
@@ -324,6 +325,7 @@ run_child(const struct config *cfg, const struct child_opts *o)
 		goto done;
 	}
 	so.argv = o->argv;
+	so.path = path;
 	so.envp = env_envp(&env);
 	so.flags |= SPAWN_SETPGID;
 	if (tty) {
@@ -331,7 +333,12 @@ run_child(const struct config *cfg, const struct child_opts *o)
 		so.tty_fd = STDIN_FILENO;
 	}
 	fflush(NULL);
-	pid = spawn_start(&so);
+	pid = spawn_start(&so, &exec_failed);
+	if (pid < 0 && !exec_failed) {
+		code = EXIT_OSERR;
+		log_errno("could not start \"%s\"", o->argv[0]);
+		goto done;
+	}
 	if (pid < 0) {
 		code = spawn_exit_code(errno);
 		log_error("could not run \"%s\": %s", o->argv[0],
@@ -363,7 +370,7 @@ done:
 	}
 out:
 	free(path);
-	free(so.groups);
+	spawn_release_user(&so);
 	env_release(&env);
 	return code;
 }

@@ -402,7 +402,18 @@ files_step(void *arg)
 
 		if (sqlfile_read(f, f->path, f->down_path, err,
 		    sizeof(err)) < 0) {
+			int e = errno;
+
 			log_error("%s", err);
+			/* Out of descriptors or memory: the system's fault
+			 * (71, retry), and the next files would say the
+			 * same; stop at the first. */
+			if (e == EMFILE || e == ENFILE || e == ENOMEM ||
+			    e == EIO) {
+				mg->files_code = EXIT_OSERR;
+				mg->nread = mg->nfiles;
+				return 0;
+			}
 			mg->files_code = EXIT_DATAERR;
 		}
 	}

@@ -175,7 +175,7 @@ child_exec(const struct spawn_opts *o, const char *path,
 }
 
 pid_t
-spawn_start(const struct spawn_opts *opts)
+spawn_start(const struct spawn_opts *opts, int *exec_failed)
 {
 	const sigset_t *mask = sig_child_mask();
 	char *path;
@@ -183,6 +183,7 @@ spawn_start(const struct spawn_opts *opts)
 	ssize_t n;
 	pid_t pid;
 
+	*exec_failed = 1;
 	if (!opts->argv || !opts->argv[0]) {
 		errno = ENOENT;
 		return -1;
@@ -191,6 +192,8 @@ spawn_start(const struct spawn_opts *opts)
 	    spawn_resolve(opts->argv[0], opts->envp);
 	if (!path)
 		return -1;
+	/* From here on a failure is the system's (71), not the command's. */
+	*exec_failed = 0;
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		saved = errno;
 		free(path);
@@ -228,6 +231,8 @@ spawn_start(const struct spawn_opts *opts)
 		return pid;
 	if (n != (ssize_t)sizeof(err))
 		err = n < 0 ? saved : EIO;
+	else
+		*exec_failed = 1;
 	waitpid_nointr(pid, NULL, 0);
 	errno = err;
 	return -1;

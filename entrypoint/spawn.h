@@ -42,11 +42,14 @@ char *spawn_resolve(const char *name, char *const *envp);
 
 /*
  * Start the child.  Return its pid, or -1 when it could not be started; then
- * errno says why (the exec errno when the child's execve failed; the child
- * has been reaped) and spawn_exit_code() maps it to 126/127.
+ * errno says why and *exec_failed tells whose failure it was: 1 when the
+ * command could not be found or executed (the child has been reaped;
+ * spawn_exit_code() maps errno to 126/127), 0 when the system could not
+ * start a process at all (pipe, fork: EAGAIN, ENOMEM, EMFILE; the caller
+ * exits EXIT_OSERR, which is worth a retry).
  * Runs in the parent; the child side is async-signal-safe.
  */
-pid_t spawn_start(const struct spawn_opts *opts);
+pid_t spawn_start(const struct spawn_opts *opts, int *exec_failed);
 
 /* EXIT_NOTFOUND for ENOENT/ENOTDIR, else EXIT_NOEXEC. */
 int spawn_exit_code(int err);
