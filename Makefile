@@ -108,12 +108,15 @@ asan:
 check: all helpers unit check-sh check-pg
 
 # `make test` is what CI runs: deps, the dev build's suites, the same
-# under ASan+UBSan, the static binary's suites, the image, the linters.
+# under ASan+UBSan, the static binary's suites, the image, the fuzzers'
+# regression inputs and a short fuzzing run, the linters.
 test: deps
 	$(MAKE) check
 	ASAN_OPTIONS=detect_leaks=0 $(MAKE) BUILD=build/asan SANITIZE=1 check
 	$(MAKE) check-static
 	$(MAKE) check-container
+	$(MAKE) fuzz-regress
+	$(MAKE) fuzz FUZZ_SECONDS=10
 	$(MAKE) lint
 
 lint: cppcheck tidy shellcheck checksrc hdr-check
