@@ -11,6 +11,7 @@ set title 'No-op migrate as the applied list grows (median wall time)'
 set xlabel 'migrations applied'
 set ylabel 'ms (log scale)'
 set logscale xy
+set xrange [7:4500]
 set format y '%g'
 set grid xtics ytics mytics lc rgb '#dddddd'
 set key top left
