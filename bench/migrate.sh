@@ -34,6 +34,7 @@ export SRCDIR
 : "${EP_STATIC:=$SRCDIR/build/entrypoint-static}"
 : "${N:=1000}"
 : "${RUNS:=21}"
+: "${APPLY_ROUNDS:=5}"
 : "${SERIES:=10 100 300 1000 3000}"
 : "${SERIES_RUNS:=11}"
 : "${NOOP_DAT:=$SRCDIR/build/bench/noop.dat}"
@@ -202,7 +203,7 @@ roundtrips() {
 trips() {
 	trips=n/a
 	[ -n "$STRACE" ] || return 0
-	"$STRACE" -f -qq -o "$T/trace" -e signal=none \
+	"$STRACE" -f -qq --seccomp-bpf -o "$T/trace" -e signal=none \
 		-e trace=connect,close,read,write,writev,sendto,recvfrom,sendmsg,recvmsg \
 		"$@" >/dev/null 2>&1 || return 0
 	trips=$(roundtrips "$T/trace")
@@ -256,20 +257,33 @@ apply_one() {
 }
 
 echo
-echo "apply $N small migrations to an empty database (median of 3 rounds,"
+echo "apply $N small migrations to an empty database (median of $APPLY_ROUNDS rounds,"
 echo "the tools in a different order each round; a warm-up run first)"
+sec=$SECONDS
 createdb warm
 psql -X -q -d warm -f psql-all.sql >/dev/null 2>&1
-for tool in ep eps ps dbm; do apply_one "$tool" 1; done
-for tool in dbm ep eps ps; do apply_one "$tool" 2; done
-for tool in ps dbm eps ep; do apply_one "$tool" 3; done
-ep_apply=$(echo "${times[ep]}" | median)
-eps_apply=$(echo "${times[eps]:-}" | median)
+# The dev build only applies when there is no static one (it is the same
+# code; its no-op is measured below).
+APPLY_TOOLS=(eps ps dbm)
+[ -n "$EPS" ] || APPLY_TOOLS=(ep ps dbm)
+for ((r = 1; r <= APPLY_ROUNDS; r++)); do
+	for ((j = 0; j < ${#APPLY_TOOLS[@]}; j++)); do
+		apply_one "${APPLY_TOOLS[(j + r) % ${#APPLY_TOOLS[@]}]}" "$r"
+	done
+done
+# minimum: the fastest round (what load disturbs least), for reference
+minimum() {
+	tr ' ' '\n' | grep . | sort -n | head -n 1 | grep . || echo n/a
+}
+us_apply=$(echo "${times[${APPLY_TOOLS[0]}]}" | median)
+us_min=$(echo "${times[${APPLY_TOOLS[0]}]}" | minimum)
 ps_apply=$(echo "${times[ps]}" | median)
+ps_min=$(echo "${times[ps]}" | minimum)
 dbm_apply=$(echo "${times[dbm]:-}" | median)
-us_apply=${EPS:+$eps_apply}
-us_apply=${us_apply:-$ep_apply}
+dbm_min=$(echo "${times[dbm]:-}" | minimum)
 
+t_apply=$((SECONDS - sec))
+sec=$SECONDS
 # Round trips, each tool applying to one more fresh database under strace.
 createdb rtep
 ini_for rtep
@@ -286,38 +300,45 @@ if [ -n "$DBMATE" ]; then
 	rt_dbm=$trips
 fi
 
-printf '  %-34s %8s ms\n' "entrypoint migrate (dev, glibc)" "$ep_apply"
-[ -n "$EPS" ] && printf '  %-34s %8s ms\n' "entrypoint migrate (static, musl)" "$eps_apply"
-printf '  %-34s %8s ms\n' "psql, BEGIN/COMMIT per file" "$ps_apply" \
-	"dbmate up" "$dbm_apply"
+t_trips=$((SECONDS - sec))
+printf '  %-38s %8s ms  (fastest round %s ms)\n' \
+	"entrypoint migrate ($(basename "$US"))" "$us_apply" "$us_min" \
+	"psql, BEGIN/COMMIT per file" "$ps_apply" "$ps_min" \
+	"dbmate up" "$dbm_apply" "$dbm_min"
 echo "  round trips per migration (strace, whole run / $N):"
 printf '    entrypoint %s   psql %s   dbmate %s\n' "$(per "$rt_us" "$N")" \
 	"$(per "$rt_ps" "$N")" "$(per "$rt_dbm" "$N")"
 printf '  entrypoint / psql = %s (goal <= 1.00)   dbmate / entrypoint = %s\n' \
 	"$(ratio "$us_apply" "$ps_apply")" "$(ratio "$dbm_apply" "$us_apply")"
-out apply_ep "$ep_apply"
-out apply_eps "$eps_apply"
+echo "  (apply rounds took $t_apply s, the strace runs $t_trips s)"
+out apply_rounds "$APPLY_ROUNDS"
+out apply_us "$us_apply"
+out apply_us_min "$us_min"
 out apply_psql "$ps_apply"
+out apply_psql_min "$ps_min"
 out apply_dbmate "$dbm_apply"
+out apply_dbmate_min "$dbm_min"
 out rt_apply_us "$rt_us"
 out rt_apply_psql "$rt_ps"
 out rt_apply_dbmate "$rt_dbm"
 
 echo
 echo "no-op migrate with $N applied (median of $RUNS runs, interleaved)"
-url=$(pg_url ep1)
+sec=$SECONDS
+NOOP_DB=${APPLY_TOOLS[0]}1
+url=$(pg_url "$NOOP_DB")
 t_ep="" t_eps="" t_floor="" t_dbm="" t_ps=""
 for ((i = 0; i < RUNS; i++)); do
 	st=0
-	us "$EP" -c ep1.ini migrate
+	us "$EP" -c "$NOOP_DB.ini" migrate
 	t_ep="$t_ep $elapsed"
 	if [ -n "$EPS" ]; then
-		us "$EPS" -c ep1.ini migrate
+		us "$EPS" -c "$NOOP_DB.ini" migrate
 		t_eps="$t_eps $elapsed"
 	fi
 	us "$FLOOR" "$url"
 	t_floor="$t_floor $elapsed"
-	us psql -X -Atq -d ep1 -c "$LIST_SQL"
+	us psql -X -Atq -d "$NOOP_DB" -c "$LIST_SQL"
 	t_ps="$t_ps $elapsed"
 	if [ -n "$DBMATE" ]; then
 		us "$DBMATE" --url "$(dbmate_url dbm1)" \
@@ -333,11 +354,11 @@ ps_noop=$(echo "$t_ps" | median_ms)
 dbm_noop=$(echo "$t_dbm" | median_ms)
 us_noop=${EPS:+$eps_noop}
 us_noop=${us_noop:-$ep_noop}
-trips "$US" -c ep1.ini migrate
+trips "$US" -c "$NOOP_DB.ini" migrate
 rtn_us=$trips
 trips "$FLOOR" "$url"
 rtn_floor=$trips
-trips psql -X -Atq -d ep1 -c "$LIST_SQL"
+trips psql -X -Atq -d "$NOOP_DB" -c "$LIST_SQL"
 rtn_ps=$trips
 rtn_dbm=n/a
 if [ -n "$DBMATE" ]; then
@@ -355,6 +376,7 @@ printf '  dev:    entrypoint / floor = %s (goal <= 1.30)   dbmate / entrypoint =
 	"$(ratio "$ep_noop" "$floor_noop")" "$(ratio "$dbm_noop" "$ep_noop")"
 [ -n "$EPS" ] && printf '  static: entrypoint / floor = %s (goal <= 1.30)   dbmate / entrypoint = %s (goal >= 2.00)\n' \
 	"$(ratio "$eps_noop" "$floor_noop")" "$(ratio "$dbm_noop" "$eps_noop")"
+echo "  (took $((SECONDS - sec)) s)"
 out noop_ep "$ep_noop"
 out noop_eps "$eps_noop"
 out noop_floor "$floor_noop"
@@ -372,6 +394,7 @@ out rt_noop_dbmate "$rtn_dbm"
 echo
 echo "no-op as the applied list grows (median of $SERIES_RUNS runs, ms; $(basename "$US"))"
 printf '  %6s %10s %10s %10s %10s\n' applied entrypoint dbmate psql floor
+sec=$SECONDS
 createdb sep
 ini_for sep
 [ -n "$DBMATE" ] && createdb sdbm
@@ -415,6 +438,7 @@ for k in $SERIES; do
 	echo "$row" | sed 's/n\/a/NaN/g' >>"$NOOP_DAT"
 	out "series_$k" "$(echo "$row" | tr -s ' ' | sed 's/^ //')"
 done
+echo "  (took $((SECONDS - sec)) s)"
 out series "$SERIES"
 out series_runs "$SERIES_RUNS"
 out noop_dat "$NOOP_DAT"
