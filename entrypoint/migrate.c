@@ -1168,7 +1168,8 @@ cmd_up(struct migrate *mg)
 		    top ? mig_label(top) : "no migrations");
 	else
 		log_info("applied %zu migration%s in %lld ms: database at %s",
-		    np, np == 1 ? "" : "s", now_ms() - t0, mig_label(top));
+		    np, np == 1 ? "" : "s", now_ms() - t0,
+		    top ? mig_label(top) : "no migrations");
 	log_debug("%lu round trips", mg->db.round_trips);
 	free(pend);
 	return code;
@@ -1518,7 +1519,7 @@ cmd_resolve(struct migrate *mg, const char *version, int applied)
 static int
 valid_name(const char *s)
 {
-	if (!*s || strlen(s) > 100)
+	if (!s || !*s || strlen(s) > 100)
 		return 0;
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
@@ -1645,9 +1646,10 @@ cmd_migrate(struct config *cfg, int argc, char **argv)
 		    "--dry-run");
 	if (flag && strcmp(sub, "resolve") != 0)
 		return usage("option not valid here", flag);
-	if (strcmp(sub, "up") && strcmp(sub, "plan") && strcmp(sub, "status") &&
-	    strcmp(sub, "down") && strcmp(sub, "create") &&
-	    strcmp(sub, "baseline") && strcmp(sub, "resolve"))
+	if (strcmp(sub, "up") != 0 && strcmp(sub, "plan") != 0 &&
+	    strcmp(sub, "status") != 0 && strcmp(sub, "down") != 0 &&
+	    strcmp(sub, "create") != 0 && strcmp(sub, "baseline") != 0 &&
+	    strcmp(sub, "resolve") != 0)
 		return usage("unrecognized migrate command", sub);
 	if (arg && (strcmp(sub, "up") == 0 || strcmp(sub, "plan") == 0 ||
 	    strcmp(sub, "status") == 0))
@@ -1676,7 +1678,8 @@ cmd_migrate(struct config *cfg, int argc, char **argv)
 	else if (strcmp(sub, "baseline") == 0)
 		code = cmd_baseline(&mg, arg);
 	else
-		code = cmd_resolve(&mg, arg, strcmp(flag, "--applied") == 0);
+		code = cmd_resolve(&mg, arg, flag &&
+		    strcmp(flag, "--applied") == 0);
 	migrate_release(&mg);
 	return finish_stdout(code);
 }

@@ -75,7 +75,7 @@ sqlfile_parse_name(const char *fname, long long *version,
 	size_t len = strlen(fname), nd = 0, end;
 	enum sqlfile_kind k = SQLFILE_SINGLE;
 
-	if (fname[0] == '.' || len < 4 || strcmp(fname + len - 4, ".sql"))
+	if (fname[0] == '.' || len < 4 || strcmp(fname + len - 4, ".sql") != 0)
 		return 0;
 	end = len - 4;
 	if (end >= 3 && strncmp(fname + end - 3, ".up", 3) == 0) {
@@ -446,9 +446,8 @@ scan_word(struct splitter *s)
 	    (s->idents[1] == 'f' || s->idents[1] == 'p' ||
 	    (s->idents[1] == 'o' && s->idents[2] == 'r' &&
 	    (s->idents[3] == 'f' || s->idents[3] == 'p')))) {
-		if (word_is(w, n, "begin"))
-			s->begin_depth++;
-		else if (word_is(w, n, "case") && s->begin_depth >= 1)
+		if (word_is(w, n, "begin") ||
+		    (word_is(w, n, "case") && s->begin_depth >= 1))
 			s->begin_depth++;
 		else if (word_is(w, n, "end") && s->begin_depth > 0)
 			s->begin_depth--;
