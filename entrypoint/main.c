@@ -87,6 +87,29 @@ unknown_command(const char *name, const struct config *cfg)
 }
 
 /*
+ * A [process.NAME] named like a built-in command (other than web and
+ * worker, which are processes) could never be started: say so at once
+ * rather than run the built-in when the user meant the process.
+ */
+static int
+check_process_names(const struct config *cfg)
+{
+	const struct cmd_struct *c;
+	size_t i;
+
+	for (i = 0; i < cfg->nprocs; i++) {
+		c = get_command(cfg->procs[i].name);
+		if (c && c->fn != cmd_process)
+			return log_error("%s:%d: invalid section "
+			    "[process.%s]: \"%s\" is a built-in command",
+			    cfg->path ? cfg->path : "entrypoint.ini",
+			    cfg->procs[i].line, cfg->procs[i].name,
+			    cfg->procs[i].name);
+	}
+	return 0;
+}
+
+/*
  * Our own libpq connections see what the children see: PGPASSWORD from
  * PGPASSWORD_FILE, PGHOST from env_file or [env].  config_load() only ever
  * fills what is unset, so this adds and never overrides.
@@ -176,6 +199,10 @@ main(int argc, char **argv)
 		return EXIT_OSERR;
 	if (code < 0)
 		return cmd ? EXIT_CONFIG : unknown_command(argv[0], NULL);
+	if (check_process_names(&cfg) < 0) {
+		config_release(&cfg);
+		return EXIT_CONFIG;
+	}
 	log_set_format(cfg.app.log_json ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
 	mask_set_names(cfg.app.secret_env);
 	if (!cmd) {

@@ -51,6 +51,12 @@ run_ep -c "$T/ep.ini" sidekik
 is "$rc" 64 "a misspelt process exits 64"
 like "$err" 'did you mean "sidekick"' "and suggests the process"
 
+printf '[process.web]\ncommand = true\n\n[process.migrate]\ncommand = true\n' >"$T/clash.ini"
+run_ep -c "$T/clash.ini" web
+is "$rc" 78 "a [process.NAME] named like a built-in command is a config error"
+like "$err" 'clash.ini:4: invalid section \[process.migrate\]: "migrate" is a built-in command' \
+	"naming file:line and why"
+
 # [app] user: an image already running as that user needs no switch; any
 # other user cannot be reached without root (77, nothing runs).
 printf '[app]\nuser = nobody\n' >"$T/user.ini"
