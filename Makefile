@@ -129,7 +129,8 @@ tidy:
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--inline-suppr --std=c99 -D_GNU_SOURCE -Ientrypoint \
-		--suppress=missingIncludeSystem entrypoint tests/unit tests/helpers
+		--suppress=missingIncludeSystem entrypoint tests/unit tests/helpers \
+		tests/fuzz
 
 shellcheck:
 	shellcheck -x $(wildcard scripts/*.sh tests/*/*.sh bench/*.sh \
@@ -158,8 +159,7 @@ demo: deps all
 	sh demo/demo.sh
 
 bench: deps all static
-	sh bench/pid1.sh
-	sh bench/migrate.sh
+	bash bench/report.sh
 
 image:
 	sh scripts/image.sh

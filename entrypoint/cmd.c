@@ -273,6 +273,7 @@ drop_privileges(const char *user, struct spawn_opts *so)
 	if (geteuid() != 0) {
 		log_error("cannot switch to user \"%s\" (uid %ld): running as "
 		    "uid %ld, not root", user, (long)so->uid, (long)geteuid());
+		spawn_release_user(so);
 		return EXIT_NOPERM;
 	}
 	return 0;

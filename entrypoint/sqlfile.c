@@ -225,7 +225,11 @@ sqlfile_read_mem(struct sqlfile *sf, const char *path, const char *text,
 	(void)err;
 	(void)errsz;
 	sf->path = xstrdup(path);
-	sf->text = xstrndup(text, len);
+	/* A copy of all len bytes: the text may hold NULs (xstrndup would
+	 * stop at the first while len runs on). */
+	sf->text = xmalloc(len + 1);
+	memcpy(sf->text, text, len);
+	sf->text[len] = '\0';
 	sf->len = len;
 	sqlfile_sha256(sf->text, down_offset(sf->text, sf->len),
 	    sf->checksum);

@@ -39,7 +39,9 @@ struct sql_stmt {
 	int line;		/* its first line in the file */
 	int txn_control;	/* the file's own BEGIN/COMMIT/END */
 	int copy_in;		/* COPY ... FROM stdin: rows in copy_data */
-	char *copy_data;	/* the rows, each ending in '\n' */
+	char *copy_data;	/* the rows, each ending in '\n' but a
+				   last one cut off by the end of the file
+				   (as psql sends it) */
 	size_t copy_len;
 };
 

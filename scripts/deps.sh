@@ -22,7 +22,7 @@ tmux bsdutils util-linux procps psmisc file
 podman runc netavark aardvark-dns debootstrap uidmap slirp4netns
 fuse-overlayfs
 python3 python3-psycopg2 python3-yaml
-hyperfine gnuplot-nox
+hyperfine gnuplot-nox strace
 "
 
 SRC_LIST=/etc/apt/sources.list.d/entrypoint-deb-src.sources
