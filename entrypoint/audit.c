@@ -47,6 +47,7 @@ struct audit_priv {
 	int recorded;		/* our row is in the table */
 	int locked;		/* this session holds the exclusive lock */
 	int refused;		/* best-effort met 77/78: never retry */
+	int borrowed;		/* db is the caller's session: never close */
 	long long t0;		/* now_ms() at audit_begin */
 	char *argv_array;	/* masked argv as a text[] literal */
 	char *argv_text;	/* masked argv joined with spaces, for logs */
@@ -487,7 +488,7 @@ priv_free(struct audit_run *run)
 
 	if (!p)
 		return;
-	if (p->connected)
+	if (p->connected && !p->borrowed)
 		db_close(&p->db);
 	free(p->argv_array);
 	free(p->argv_text);
@@ -560,8 +561,8 @@ take_lock(const struct config *cfg, struct audit_run *run, int *sigp)
  * audit.h.  On any return but 0 nothing is left open (cmd.c does not call
  * audit_end then).
  */
-int
-audit_begin(const struct config *cfg, struct audit_run *run)
+static int
+begin(const struct config *cfg, struct audit_run *run, struct db *borrow)
 {
 	struct audit_priv *p;
 	enum audit_mode mode = cfg->database.audit;
@@ -614,8 +615,14 @@ audit_begin(const struct config *cfg, struct audit_run *run)
 		return 0;
 	}
 
-	code = db_connect(&p->db, url, cfg->database.schema,
-	    wait_for_db(cfg, run), run->command);
+	if (borrow) {
+		p->db = *borrow;
+		p->borrowed = 1;
+		code = 0;
+	} else {
+		code = db_connect(&p->db, url, cfg->database.schema,
+		    wait_for_db(cfg, run), run->command);
+	}
 	if (code > EXIT_SIGNAL_BASE) {
 		/* a TERM/INT while waiting for the database: not started */
 		priv_free(run);
@@ -695,12 +702,25 @@ audit_begin(const struct config *cfg, struct audit_run *run)
 			    "best-effort)");
 		}
 	}
-	if (!p->locked) {
+	if (!p->locked && !p->borrowed) {
 		db_close(&p->db);
 		p->connected = 0;
 	}
 	log_start(cfg, run);
 	return 0;
+}
+
+int
+audit_begin(const struct config *cfg, struct audit_run *run)
+{
+	return begin(cfg, run, NULL);
+}
+
+int
+audit_begin_on(const struct config *cfg, struct audit_run *run,
+    struct db *db)
+{
+	return begin(cfg, run, db);
 }
 
 /*
@@ -763,7 +783,11 @@ drop_connection(struct audit_run *run)
 		log_warn("the database connection was lost during the run, "
 		    "which released the lock of exclusive task \"%s\" early",
 		    run->task);
-	db_close(&p->db);
+	if (p->borrowed)
+		memset(&p->db, 0, sizeof(p->db));
+	else
+		db_close(&p->db);
+	p->borrowed = 0;
 	p->connected = 0;
 	p->locked = 0;
 }
@@ -783,6 +807,12 @@ audit_end(const struct config *cfg, struct audit_run *run, int exit_code,
 		return;
 	duration = now_ms() - p->t0;
 	if (p->connected && !still_connected(&p->db))
+		drop_connection(run);
+	/* A borrowed session left inside a transaction (a failed migration
+	 * the caller did not roll back yet) cannot take our row: use our own
+	 * connection instead. */
+	if (p->connected && p->borrowed &&
+	    PQtransactionStatus(p->db.conn) != PQTRANS_IDLE)
 		drop_connection(run);
 	if (url && cfg->database.audit != AUDIT_OFF && !p->refused) {
 		snprintf(durbuf, sizeof(durbuf), "%lld", duration);
@@ -806,14 +836,6 @@ audit_end(const struct config *cfg, struct audit_run *run, int exit_code,
 	}
 	log_end(cfg, run, status, exit_code, signal, duration);
 	priv_free(run);
-}
-
-int
-audit_refused_by_db(const struct audit_run *run)
-{
-	const struct audit_priv *p = run->priv;
-
-	return p ? p->refused : 0;
 }
 
 /* Copy s into buf for a table cell: control characters become '?'. */

@@ -42,12 +42,15 @@ void audit_end(const struct config *cfg, struct audit_run *run,
     int exit_code, int signal, int timed_out, int interrupted);
 
 /*
- * After a best-effort audit_begin() that went ahead without a row: the
- * database refused us for good (EXIT_NOPERM: authentication; EXIT_CONFIG:
- * a bad URL), else 0.  migrate, which needs that same database, stops with
- * it instead of failing a second login.
+ * As audit_begin(), with the rows written through db, the caller's open
+ * session, instead of a connection of our own: a no-op migrate then costs
+ * one connection, not three.  db must stay open until audit_end(), which
+ * falls back to its own connection when db was lost or is inside a
+ * transaction.  Not for exclusive runs.
  */
-int audit_refused_by_db(const struct audit_run *run);
+struct db;
+int audit_begin_on(const struct config *cfg, struct audit_run *run,
+    struct db *db);
 
 /* entrypoint history [-n N] [--task NAME] [--json] */
 int cmd_history(struct config *cfg, int argc, char **argv);

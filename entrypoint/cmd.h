@@ -17,8 +17,6 @@ int cmd_check(struct config *cfg, int argc, char **argv);
 int cmd_env(struct config *cfg, int argc, char **argv);
 int cmd_version(struct config *cfg, int argc, char **argv);
 int cmd_help(struct config *cfg, int argc, char **argv);
-/* migrate.c's cmd_migrate() inside an audit row (see audit.h). */
-int cmd_migrate_audited(struct config *cfg, int argc, char **argv);
 
 /* "-h"/"--help" anywhere in argv[1..] before "--": print usage, return 1. */
 int cmd_wants_help(int argc, char **argv);

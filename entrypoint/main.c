@@ -36,7 +36,7 @@ struct cmd_struct {
 static const struct cmd_struct commands[] = {
 	{ "web", cmd_process, NEEDS_CONFIG | NEEDS_ENV },
 	{ "worker", cmd_process, NEEDS_CONFIG | NEEDS_ENV },
-	{ "migrate", cmd_migrate_audited, NEEDS_CONFIG | NEEDS_ENV },
+	{ "migrate", cmd_migrate, NEEDS_CONFIG | NEEDS_ENV },
 	{ "task", cmd_task, NEEDS_CONFIG | NEEDS_ENV },
 	{ "tasks", cmd_tasks, NEEDS_CONFIG },
 	{ "shell", cmd_shell, NEEDS_CONFIG | NEEDS_ENV },

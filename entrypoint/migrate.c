@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "db.h"
 #include "exitcode.h"
 #include "log.h"
@@ -134,6 +135,8 @@ struct migrate {
 	int full_rows;		/* read applied_at and release (status) */
 	PGresult *rows;		/* what is applied (struct mig points here) */
 	char run_id[40];
+	struct audit_run *audit;	/* the run's row, on our session */
+	int audit_started;
 	char lock_timeout[32];	/* ddl_lock_timeout for set_config */
 	const char *settings[2];	/* its parameters */
 	int tty;
@@ -534,6 +537,16 @@ connect_db(struct migrate *mg)
 		return code < 0 ? EXIT_SOFTWARE : code;
 	}
 	mg->connected = 1;
+	/* The audit row goes through this session (before the progress
+	 * hook is set): one connection for the whole run. */
+	if (mg->audit && !mg->audit_started) {
+		code = audit_begin_on(mg->cfg, mg->audit, &mg->db);
+		if (code)
+			return code;
+		mg->audit_started = 1;
+		snprintf(mg->run_id, sizeof(mg->run_id), "%s",
+		    mg->audit->id);
+	}
 	mg->db.tick = progress_tick;
 	mg->db.tick_arg = mg;
 	mg->q_applied = db_sql(&mg->db, mg->full_rows ? sql_applied :
@@ -1610,8 +1623,9 @@ int
 cmd_migrate(struct config *cfg, int argc, char **argv)
 {
 	struct migrate mg;
+	struct audit_run ar;
 	const char *sub = "up", *arg = NULL, *flag = NULL;
-	int i, code, dry = 0, check = 0;
+	int i, code, sig, dry = 0, check = 0;
 	long count = 1;
 
 	memset(&mg, 0, sizeof(mg));
@@ -1667,6 +1681,13 @@ cmd_migrate(struct config *cfg, int argc, char **argv)
 		return finish_stdout(cmd_create(&mg, arg));
 
 	make_run_id(cfg, mg.run_id, sizeof(mg.run_id));
+	/* What changes the database is in the audit trail; status only
+	 * reads, and plan promises a database unchanged down to pg_dump. */
+	memset(&ar, 0, sizeof(ar));
+	ar.command = "migrate";
+	ar.argv = argv;
+	if (strcmp(sub, "status") != 0 && strcmp(sub, "plan") != 0)
+		mg.audit = &ar;
 	if (strcmp(sub, "up") == 0)
 		code = cmd_up(&mg);
 	else if (strcmp(sub, "plan") == 0)
@@ -1680,6 +1701,12 @@ cmd_migrate(struct config *cfg, int argc, char **argv)
 	else
 		code = cmd_resolve(&mg, arg, flag &&
 		    strcmp(flag, "--applied") == 0);
+	if (mg.audit_started) {
+		/* TERM/INT cancel the statement and give 128+N */
+		sig = code > EXIT_SIGNAL_BASE && code < EXIT_SIGNAL_BASE + 65 ?
+		    code - EXIT_SIGNAL_BASE : 0;
+		audit_end(cfg, &ar, code, sig, 0, sig != 0);
+	}
 	migrate_release(&mg);
 	return finish_stdout(code);
 }
