@@ -300,21 +300,6 @@ find_actor(const struct config *cfg)
 	return xasprintf("uid %ld", (long)geteuid());
 }
 
-/*
- * [database] url, else $DATABASE_URL of the child environment (as migrate
- * does, so that the runs land in the database migrate uses), else NULL.
- */
-static const char *
-url_of(const struct config *cfg)
-{
-	const char *u = cfg->database.url;
-
-	if (u && *u)
-		return u;
-	u = env_get(&cfg->env, "DATABASE_URL");
-	return u && *u ? u : NULL;
-}
-
 /* How long to wait for the database: all of wait when we depend on it. */
 static long
 wait_for_db(const struct config *cfg, const struct audit_run *run)
@@ -566,7 +551,7 @@ begin(const struct config *cfg, struct audit_run *run, struct db *borrow)
 {
 	struct audit_priv *p;
 	enum audit_mode mode = cfg->database.audit;
-	const char *url = url_of(cfg), *params[9];
+	const char *url = config_database_url(cfg), *params[9];
 	char **masked;
 	int code, r, sig = 0;
 
@@ -761,7 +746,7 @@ record_end(const struct config *cfg, struct audit_run *run,
 	struct audit_priv *p = run->priv;
 
 	if (!p->connected) {
-		if (db_connect(&p->db, url_of(cfg),
+		if (db_connect(&p->db, config_database_url(cfg),
 		    cfg->database.schema, wait_for_db(cfg, run),
 		    run->command) != 0)
 			return -1;
@@ -798,7 +783,7 @@ audit_end(const struct config *cfg, struct audit_run *run, int exit_code,
 {
 	struct audit_priv *p = run->priv;
 	const char *status = audit_status(exit_code, timed_out, interrupted);
-	const char *url = url_of(cfg), *params[12];
+	const char *url = config_database_url(cfg), *params[12];
 	char durbuf[24], codebuf[16], sigbuf[16];
 	long long duration;
 	int done = 0;
@@ -996,13 +981,13 @@ cmd_history(struct config *cfg, int argc, char **argv)
 		    nstr);
 	if (task && !*task)
 		return history_usage("invalid task name", task);
-	if (!url_of(cfg)) {
+	if (!config_database_url(cfg)) {
 		log_error("no run history without a database: neither "
 		    "[database] url nor DATABASE_URL is set");
 		return EXIT_CONFIG;
 	}
 	memset(&db, 0, sizeof(db));
-	code = db_connect(&db, url_of(cfg), cfg->database.schema,
+	code = db_connect(&db, config_database_url(cfg), cfg->database.schema,
 	    cfg->database.wait_ms, "history");
 	if (code != 0)
 		return code;

@@ -1477,6 +1477,17 @@ config_release(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
+const char *
+config_database_url(const struct config *cfg)
+{
+	const char *u = cfg->database.url;
+
+	if (u && *u)
+		return u;
+	u = env_get(&cfg->env, "DATABASE_URL");
+	return u && *u ? u : NULL;
+}
+
 const struct process_conf *
 config_process(const struct config *cfg, const char *name)
 {

@@ -119,6 +119,13 @@ void config_release(struct config *cfg);
  */
 int config_require_env(const struct config *cfg);
 
+/*
+ * The database URL: [database] url, else DATABASE_URL of the child
+ * environment (so migrate, the audit trail and the app use one database),
+ * else NULL.
+ */
+const char *config_database_url(const struct config *cfg);
+
 /* The [process.NAME] or [task.NAME] entry, or NULL. */
 const struct process_conf *config_process(const struct config *cfg,
     const char *name);

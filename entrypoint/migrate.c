@@ -436,48 +436,6 @@ files_finish(struct migrate *mg)
 
 /* ---- database -------------------------------------------------------- */
 
-static const char *
-database_url(const struct config *cfg)
-{
-	const char *u = cfg->database.url;
-
-	if (u && *u)
-		return u;
-	u = env_get(&cfg->env, "DATABASE_URL");
-	return u && *u ? u : NULL;
-}
-
-/*
- * The run id recorded with each migration: ENTRYPOINT_RUN_ID (the audit
- * row's id, from the computed environment or our own), else a random
- * UUID v4.
- */
-static void
-make_run_id(const struct config *cfg, char *buf, size_t size)
-{
-	unsigned char b[16];
-	const char *env = env_get(&cfg->env, "ENTRYPOINT_RUN_ID");
-	size_t i;
-	long long t;
-
-	if (!env || !*env)
-		env = getenv("ENTRYPOINT_RUN_ID");
-	if (env && *env) {
-		snprintf(buf, size, "%s", env);
-		return;
-	}
-	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
-		t = now_ms() ^ ((long long)getpid() << 20);
-		for (i = 0; i < sizeof(b); i++)
-			b[i] = (unsigned char)(t >> (8 * (i % 8))) ^
-			    (unsigned char)i;
-	}
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(buf, size, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
-	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-}
 
 static void
 progress_clear(struct migrate *mg)
@@ -511,7 +469,7 @@ static int
 connect_db(struct migrate *mg)
 {
 	struct db_options o;
-	const char *url = database_url(mg->cfg);
+	const char *url = config_database_url(mg->cfg);
 	int code;
 
 	if (!url) {
@@ -1680,7 +1638,12 @@ cmd_migrate(struct config *cfg, int argc, char **argv)
 	if (strcmp(sub, "create") == 0)
 		return finish_stdout(cmd_create(&mg, arg));
 
-	make_run_id(cfg, mg.run_id, sizeof(mg.run_id));
+	/* The run id recorded with each migration; an audited run (below)
+	 * records its audit row's id instead. */
+	if (audit_make_id(mg.run_id, sizeof(mg.run_id)) < 0) {
+		log_errno("could not make a run id");
+		return EXIT_OSERR;
+	}
 	/* What changes the database is in the audit trail; status only
 	 * reads, and plan promises a database unchanged down to pg_dump. */
 	memset(&ar, 0, sizeof(ar));
