@@ -99,6 +99,25 @@ is "$rc" 64 "an unknown task option exits 64"
 run_ep "${EPC[@]}" task mark extra
 is "$rc" 64 "a stray argument before -- exits 64"
 
+# on_exit runs after a one-off run ends (e.g. to stop a sidecar); its
+# failure is logged and never changes the run's exit code.
+cat >"$T/onexit.ini" <<INI
+[app]
+on_exit = sh -c 'echo "\$ENTRYPOINT_RUN_ID" >"$T/app-on-exit"'
+[task.fails]
+command = sh -c 'echo "\$ENTRYPOINT_RUN_ID" >"$T/task-id"; exit 3'
+on_exit = sh -c 'touch "$T/task-on-exit"; exit 9'
+INI
+run_ep -c "$T/onexit.ini" task fails
+is "$rc" 3 "a failing on_exit does not change the task's exit code"
+ok "the task's own on_exit ran after it" test -e "$T/task-on-exit"
+like "$err" 'on_exit command "sh" exited 9' "and its failure is logged"
+ok "the task's on_exit replaces [app] on_exit" test ! -e "$T/app-on-exit"
+run_ep -c "$T/onexit.ini" run sh -c 'echo "$ENTRYPOINT_RUN_ID" >"$T/run-id"; exit 5'
+is "$rc" 5 "run keeps its exit code"
+is "$(cat "$T/app-on-exit" 2>/dev/null)" "$(cat "$T/run-id")" \
+	"[app] on_exit ran after run, with the same environment (run id)"
+
 run_ep "${EPC[@]}" task slow
 is "$rc" 124 "a task past its timeout exits 124"
 like "$err" "timed out" "and says so"
