@@ -1082,6 +1082,23 @@ highest_applied(const struct migrate *mg, const struct mig **which)
 	return -1;
 }
 
+/*
+ * The start of every command that changes the database: connect, take the
+ * lock, read what is applied and stop on a changed, missing or failed one.
+ * Return 0 or the exit code.
+ */
+static int
+connect_locked(struct migrate *mg, enum history_mode history)
+{
+	int code = connect_db(mg);
+
+	if (!code)
+		code = lock_and_read(mg, history);
+	if (!code)
+		code = check_history(mg);
+	return code;
+}
+
 static int
 cmd_up(struct migrate *mg)
 {
@@ -1090,13 +1107,7 @@ cmd_up(struct migrate *mg)
 	const struct mig *top;
 	int code;
 
-	code = connect_db(mg);
-	if (code)
-		return code;
-	code = lock_and_read(mg, HISTORY_CREATE);
-	if (code)
-		return code;
-	code = check_history(mg);
+	code = connect_locked(mg, HISTORY_CREATE);
 	if (code)
 		return code;
 	np = pending_list(mg, &pend);
@@ -1156,12 +1167,7 @@ cmd_plan(struct migrate *mg)
 	long long t;
 	int code;
 
-	code = connect_db(mg);
-	if (code)
-		return code;
-	code = lock_and_read(mg, HISTORY_READ);
-	if (!code)
-		code = check_history(mg);
+	code = connect_locked(mg, HISTORY_READ);
 	if (code)
 		return code;
 	np = pending_list(mg, &pend);
@@ -1228,12 +1234,7 @@ cmd_down(struct migrate *mg, long count)
 	struct db_outcome o;
 	int code;
 
-	code = connect_db(mg);
-	if (code)
-		return code;
-	code = lock_and_read(mg, HISTORY_READ);
-	if (!code)
-		code = check_history(mg);
+	code = connect_locked(mg, HISTORY_READ);
 	if (code)
 		return code;
 	todo = xcalloc(mg->n + 1, sizeof(*todo));
