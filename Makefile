@@ -16,6 +16,8 @@ SRCS = \
 	entrypoint/main.c \
 	entrypoint/cmd.c \
 	entrypoint/migrate.c \
+	entrypoint/migsession.c \
+	entrypoint/migset.c \
 	entrypoint/sqlfile.c \
 	entrypoint/audit.c \
 	entrypoint/db.c \

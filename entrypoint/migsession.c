@@ -1,0 +1,781 @@
+/*
+ * migsession.c - migrate's database session; see migsession.h.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exitcode.h"
+#include "log.h"
+#include "migsession.h"
+#include "util.h"
+
+/* pg_try_advisory_lock(LOCK_CLASS, hashtext(schema)) */
+#define LOCK_CLASS "1701867374"
+
+static const char sql_lock[] =
+	"SELECT pg_catalog.pg_try_advisory_lock(" LOCK_CLASS ", "
+	"pg_catalog.hashtext($1))";
+static const char sql_applied[] =
+	"SELECT version, name, checksum, status, "
+	"pg_catalog.to_char(applied_at, 'YYYY-MM-DD HH24:MI:SS TZ'), "
+	"release, error FROM @S@.migrations ORDER BY version";
+/* What migrate itself needs: less for the server to format and send. */
+static const char sql_applied_light[] =
+	"SELECT version, name, checksum, status, '', '', error "
+	"FROM @S@.migrations ORDER BY version";
+static const char sql_holder[] =
+	"SELECT a.pid, a.application_name, "
+	"pg_catalog.to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ') "
+	"FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a "
+	"ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+	"AND l.classid = " LOCK_CLASS " AND l.objid = "
+	"pg_catalog.hashtext($1)::pg_catalog.oid LIMIT 1";
+static const char sql_create_table[] =
+	"CREATE TABLE IF NOT EXISTS @S@.migrations (\n"
+	"  version bigint PRIMARY KEY,\n"
+	"  name text NOT NULL,\n"
+	"  checksum text,\n"
+	"  status text NOT NULL DEFAULT 'succeeded' CHECK (status IN\n"
+	"    ('succeeded', 'running', 'failed', 'baseline')),\n"
+	"  release text NOT NULL DEFAULT '',\n"
+	"  applied_at timestamptz NOT NULL DEFAULT pg_catalog.now(),\n"
+	"  duration interval,\n"
+	"  run_id text,\n"
+	"  error text\n"
+	")";
+static const char sql_record[] =
+	"INSERT INTO @S@.migrations (version, name, checksum, status, "
+	"release, applied_at, duration, run_id) VALUES ($1, $2, $3, "
+	"'succeeded', $4, pg_catalog.now(), pg_catalog.clock_timestamp() "
+	"OPERATOR(pg_catalog.-) pg_catalog.now(), $5) RETURNING "
+	"pg_catalog.date_part('epoch', duration)";
+static const char sql_record_running[] =
+	"INSERT INTO @S@.migrations (version, name, checksum, status, "
+	"release, applied_at, run_id) VALUES ($1, $2, $3, 'running', $4, "
+	"pg_catalog.clock_timestamp(), $5)";
+static const char sql_record_end[] =
+	"UPDATE @S@.migrations SET status = $2, error = $3, duration = "
+	"pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) applied_at "
+	"WHERE version = $1 RETURNING pg_catalog.date_part('epoch', duration)";
+static const char sql_forget[] =
+	"DELETE FROM @S@.migrations WHERE version = $1";
+static const char sql_baseline[] =
+	"INSERT INTO @S@.migrations (version, name, checksum, status, "
+	"release, run_id) VALUES ($1, $2, $3, 'baseline', $4, $5)";
+static const char sql_resolve_applied[] =
+	"UPDATE @S@.migrations SET status = 'succeeded' WHERE version = $1";
+static const char sql_settings[] =
+	"SELECT pg_catalog.set_config('lock_timeout', $1, $2::boolean)";
+/*
+ * PostgreSQL 14+: a backend whose client died (kill -9 of migrate) notices
+ * within a second and rolls back, instead of finishing a long statement
+ * while it holds the migration lock.
+ */
+static const char sql_settings14[] =
+	"SELECT pg_catalog.set_config('lock_timeout', $1, $2::boolean), "
+	"pg_catalog.set_config('client_connection_check_interval', '1s', "
+	"$2::boolean)";
+
+static void
+progress_clear(struct migsession *ses)
+{
+	if (ses->ticked) {
+		(void)write_all(2, "\r\033[K", 4);
+		ses->ticked = 0;
+	}
+}
+
+/* db tick: while a statement runs long on a terminal, show the time. */
+static void
+progress_tick(void *arg)
+{
+	struct migsession *ses = arg;
+	char line[320];
+	int n;
+
+	if (!ses->tty || !ses->cur)
+		return;
+	n = snprintf(line, sizeof(line), "\r\033[Kentrypoint: migrate: "
+	    "applying %s ... %llds", mig_label(ses->cur),
+	    (now_ms() - ses->cur_start) / 1000);
+	if (n > 0)
+		(void)write_all(2, line, (size_t)n < sizeof(line) ?
+		    (size_t)n : sizeof(line) - 1);
+	ses->ticked = 1;
+}
+
+int
+migsession_connect(struct migsession *ses)
+{
+	struct db_options o;
+	const char *url = config_database_url(ses->cfg);
+	int code;
+
+	if (!url) {
+		log_error("no database url: set [database] url (e.g. url = "
+		    "${DATABASE_URL}) or DATABASE_URL");
+		return EXIT_CONFIG;
+	}
+	memset(&o, 0, sizeof(o));
+	o.url = url;
+	o.schema = ses->cfg->database.schema;
+	o.command = "migrate";
+	o.wait_ms = ses->cfg->database.wait_ms;
+	o.keep_search_path = 1;
+	if (!ses->set->listed || ses->set->nread < ses->set->nfiles) {
+		o.idle = migset_step;
+		o.idle_arg = ses->set;
+	}
+	code = db_open(&ses->db, &o);
+	if (code) {
+		if (migset_finish(ses->set))
+			return ses->set->code;
+		return code < 0 ? EXIT_SOFTWARE : code;
+	}
+	ses->connected = 1;
+	ses->db.tick = progress_tick;
+	ses->db.tick_arg = ses;
+	ses->q_applied = db_sql(&ses->db, ses->full_rows ? sql_applied :
+	    sql_applied_light);
+	ses->q_record = db_sql(&ses->db, sql_record);
+	ses->q_running = db_sql(&ses->db, sql_record_running);
+	ses->q_end = db_sql(&ses->db, sql_record_end);
+	ses->q_forget = db_sql(&ses->db, sql_forget);
+	snprintf(ses->lock_timeout, sizeof(ses->lock_timeout), "%ldms",
+	    ses->cfg->database.ddl_lock_timeout_ms);
+	return 0;
+}
+
+/* The exit code for a failed statement of our own. */
+static int
+own_failure(struct migsession *ses, const char *what,
+    const struct db_outcome *o)
+{
+	if (o->signo)
+		return EXIT_SIGNAL_BASE + o->signo;
+	log_error("%s: %s", what, o->message ? o->message :
+	    db_error(&ses->db));
+	if (o->lost)
+		return EXIT_UNAVAILABLE;
+	if (strcmp(o->sqlstate, "42501") == 0)
+		return EXIT_NOPERM;
+	return EXIT_SOFTWARE;
+}
+
+/* The text of field c of row i, NULL for SQL NULL. */
+static const char *
+field(const PGresult *r, int i, int c)
+{
+	return PQgetisnull(r, i, c) ? NULL : PQgetvalue(r, i, c);
+}
+
+/*
+ * Join the rows of sql_applied with the files.  Takes r: the entries point
+ * into it until migsession_forget_rows() or migsession_release().
+ */
+static int
+merge_rows(struct migsession *ses, PGresult *r)
+{
+	struct migrow row;
+	int i, rows = PQntuples(r), code = 0;
+
+	PQclear(ses->rows);
+	ses->rows = r;
+	for (i = 0; i < rows && !code; i++) {
+		row.version = PQgetvalue(r, i, 0);
+		row.name = PQgetvalue(r, i, 1);
+		row.checksum = field(r, i, 2);
+		row.status = PQgetvalue(r, i, 3);
+		row.applied_at = PQgetvalue(r, i, 4);
+		row.release = PQgetvalue(r, i, 5);
+		row.error = field(r, i, 6);
+		code = migset_add_row(ses->set, &row);
+	}
+	migset_rows_done(ses->set);
+	return code;
+}
+
+/* Log who holds the migration lock, for the timeout message. */
+static void
+log_holder(struct migsession *ses)
+{
+	const char *params[1] = { ses->db.schema };
+	PGresult *r = db_query(&ses->db, "could not look up the lock holder",
+	    sql_holder, 1, params);
+
+	if (r && PQntuples(r) == 1)
+		log_error("the migration lock is held by server pid %s "
+		    "(\"%s\", connected %s)", PQgetvalue(r, 0, 0),
+		    PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
+	PQclear(r);
+}
+
+int
+migsession_lock_read(struct migsession *ses, enum migsession_history mode)
+{
+	const char *params[1] = { ses->db.schema };
+	PGresult *lock_r = NULL, *rows_r = NULL;
+	struct db_stmt st[2];
+	struct db_outcome o;
+	long long start = now_ms();
+	long backoff = 20, left;
+	int got, waited = 0, s, code = 0, missing;
+
+	memset(st, 0, sizeof(st));
+	st[0].sql = sql_lock;
+	st[0].nparams = 1;
+	st[0].params = params;
+	st[0].out = &lock_r;
+	st[1].sql = ses->q_applied;
+	st[1].out = &rows_r;
+	for (;;) {
+		lock_r = rows_r = NULL;
+		db_run(&ses->db, st, 2, 1, &o);
+		got = lock_r && PQntuples(lock_r) == 1 &&
+		    strcmp(PQgetvalue(lock_r, 0, 0), "t") == 0;
+		PQclear(lock_r);
+		if (o.signo) {
+			code = EXIT_SIGNAL_BASE + o.signo;
+			goto out;
+		}
+		if (!lock_r) {
+			code = own_failure(ses, "could not take the migration "
+			    "lock", &o);
+			goto out;
+		}
+		if (got)
+			break;
+		PQclear(rows_r);
+		db_outcome_release(&o);
+		left = ses->cfg->database.lock_timeout_ms -
+		    (long)(now_ms() - start);
+		if (left <= 0) {
+			log_holder(ses);
+			log_error("could not take the migration lock within "
+			    "%ld ms: another migrate is running (lock_timeout "
+			    "in [database])", ses->cfg->database.lock_timeout_ms);
+			return EXIT_TEMPFAIL;
+		}
+		if (!waited)
+			log_info("waiting for another migrate to finish");
+		waited = 1;
+		s = db_sleep(backoff < left ? backoff : left);
+		if (s)
+			return EXIT_SIGNAL_BASE + s;
+		backoff = backoff * 3 / 2 > 1000 ? 1000 : backoff * 3 / 2;
+	}
+	ses->db.idle = NULL;
+	if (migset_finish(ses->set)) {
+		code = ses->set->code;
+		goto out;
+	}
+	if (rows_r) {
+		if (merge_rows(ses, rows_r) < 0)
+			code = EXIT_SOFTWARE;
+		rows_r = NULL;
+		goto out;
+	}
+	missing = strcmp(o.sqlstate, "42P01") == 0 ||
+	    strcmp(o.sqlstate, "3F000") == 0;
+	if (!missing) {
+		code = own_failure(ses, "could not read the applied "
+		    "migrations", &o);
+		goto out;
+	}
+	if (mode == HISTORY_CREATE && (db_ensure_schema(&ses->db) < 0 ||
+	    db_exec(&ses->db, "could not create the migrations table",
+	    sql_create_table, 0, NULL) < 0))
+		code = EXIT_SOFTWARE;
+out:
+	PQclear(rows_r);
+	db_outcome_release(&o);
+	return code;
+}
+
+int
+migsession_read(struct migsession *ses)
+{
+	PGresult *r = NULL;
+	struct db_stmt st;
+	struct db_outcome o;
+	int code = 0;
+
+	memset(&st, 0, sizeof(st));
+	st.sql = ses->q_applied;
+	st.out = &r;
+	if (db_run(&ses->db, &st, 1, 0, &o) < 0 &&
+	    !(strcmp(o.sqlstate, "42P01") == 0 ||
+	    strcmp(o.sqlstate, "3F000") == 0))
+		code = own_failure(ses, "could not read the applied "
+		    "migrations", &o);
+	else if (migset_finish(ses->set))
+		code = ses->set->code;
+	else if (r) {
+		if (merge_rows(ses, r) < 0)
+			code = EXIT_SOFTWARE;
+		r = NULL;
+	}
+	PQclear(r);
+	db_outcome_release(&o);
+	return code;
+}
+
+/* The line within the file of a server error position in statement sql. */
+static int
+error_line(const char *sql, int line, int position)
+{
+	const unsigned char *p = (const unsigned char *)sql;
+	int chars = 0;
+
+	for (; *p && position > 0; p++) {
+		if ((*p & 0xc0) != 0x80)
+			chars++;
+		if (chars >= position)
+			break;
+		if (*p == '\n')
+			line++;
+	}
+	return line;
+}
+
+/* Statement list for a section, with our own statements around it. */
+struct plan {
+	struct db_stmt *st;
+	const struct sql_stmt **user;	/* per statement: the file's, or NULL */
+	size_t n, cap;
+	int pipeline;
+};
+
+static void
+plan_add(struct plan *p, const char *sql, int nparams,
+    const char *const *params, const struct sql_stmt *user)
+{
+	if (p->n == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 16;
+		p->st = xrealloc(p->st, p->cap * sizeof(*p->st));
+		p->user = xrealloc(p->user, p->cap * sizeof(*p->user));
+	}
+	memset(&p->st[p->n], 0, sizeof(p->st[p->n]));
+	p->st[p->n].sql = sql;
+	p->st[p->n].nparams = nparams;
+	p->st[p->n].params = params;
+	if (user) {
+		p->st[p->n].copy_data = user->copy_data;
+		p->st[p->n].copy_len = user->copy_len;
+		if (user->copy_in || strncasecmp(user->sql, "copy", 4) == 0)
+			p->pipeline = 0;
+	}
+	p->user[p->n++] = user;
+}
+
+static void
+plan_add_section(struct plan *p, const struct sql_section *sec,
+    int skip_txn)
+{
+	size_t i;
+
+	for (i = 0; i < sec->n; i++)
+		if (!(skip_txn && sec->stmts[i].txn_control))
+			plan_add(p, sec->stmts[i].sql, 0, NULL,
+			    &sec->stmts[i]);
+}
+
+static void
+plan_free(struct plan *p)
+{
+	free(p->st);
+	free(p->user);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * Each migration starts from the session's defaults, as a new psql would
+ * (a pg_dump file sets search_path to ''), then gets ddl_lock_timeout:
+ * for its transaction (local), or for the session (transaction:false).
+ */
+static void
+plan_settings(struct plan *p, struct migsession *ses, int local)
+{
+	ses->settings[0] = ses->lock_timeout;
+	ses->settings[1] = local ? "true" : "false";
+	plan_add(p, "RESET ALL", 0, NULL, NULL);
+	plan_add(p, PQserverVersion(ses->db.conn) >= 140000 ? sql_settings14 :
+	    sql_settings, 2, ses->settings, NULL);
+}
+
+/*
+ * Log why a migration's statement failed and return the exit code:
+ * 65 for SQL errors, 69 when the connection went away, 128+N after a
+ * signal.  path is the file the section came from.
+ */
+static int
+report_failure(struct migsession *ses, const struct mig *m, const char *path,
+    const struct plan *p, const struct db_outcome *o, const char *action)
+{
+	const struct sql_stmt *u = NULL;
+	char where[64] = "";
+	const char *extra = "";
+	char ddl[200];
+
+	progress_clear(ses);
+	if (o->failed >= 0 && (size_t)o->failed < p->n)
+		u = p->user[o->failed];
+	if (u)
+		snprintf(where, sizeof(where), ":%d", error_line(u->sql,
+		    u->line, o->position));
+	if (strcmp(o->sqlstate, "55P03") == 0) {
+		snprintf(ddl, sizeof(ddl), " (a lock it needed was still held "
+		    "by another session after ddl_lock_timeout = %ld ms: "
+		    "retry when the table is less busy, or raise [database] "
+		    "ddl_lock_timeout)", ses->cfg->database.ddl_lock_timeout_ms);
+		extra = ddl;
+	}
+	if (o->signo) {
+		log_error("%s %s interrupted by SIG%s: %s", action,
+		    mig_label(m), signal_name(o->signo),
+		    o->lost ? "the connection was closed; the server rolls "
+		    "back" : "cancelled and rolled back");
+		return EXIT_SIGNAL_BASE + o->signo;
+	}
+	if (o->lost) {
+		log_error("%s %s: the database connection was lost: %s",
+		    action, mig_label(m), o->message ? o->message : "");
+		return EXIT_UNAVAILABLE;
+	}
+	log_error("%s%s: could not %s %s: %s%s", path, where, action,
+	    mig_label(m), o->message ? o->message : "unknown error", extra);
+	return EXIT_DATAERR;
+}
+
+/* After a failure: end an open transaction, if the session is still up. */
+static void
+rollback(struct migsession *ses)
+{
+	PGTransactionStatusType t;
+
+	if (!ses->db.conn || PQstatus(ses->db.conn) != CONNECTION_OK)
+		return;
+	t = PQtransactionStatus(ses->db.conn);
+	if (t == PQTRANS_INTRANS || t == PQTRANS_INERROR)
+		PQclear(PQexec(ses->db.conn, "ROLLBACK"));
+}
+
+static void
+log_applied(struct migsession *ses, const struct mig *m, const char *verb,
+    const char *secs, long long ms, size_t i, size_t total)
+{
+	double d = secs ? strtod(secs, NULL) * 1000 : (double)ms;
+
+	progress_clear(ses);
+	if (d < 1000)
+		log_info("%s %s in %.1f ms [%zu/%zu]", verb, mig_label(m), d,
+		    i, total);
+	else
+		log_info("%s %s in %.2f s [%zu/%zu]", verb, mig_label(m),
+		    d / 1000, i, total);
+}
+
+/* Apply one transactional migration in one round trip. */
+static int
+apply_tx(struct migsession *ses, struct mig *m, size_t i, size_t total)
+{
+	const char *params[5] = { m->f.version_str, m->f.name, m->f.checksum,
+		ses->cfg->app.release ? ses->cfg->app.release : "", ses->run_id };
+	struct plan p;
+	struct db_outcome o;
+	PGresult *rec = NULL;
+	int code = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.pipeline = 1;
+	plan_add(&p, "BEGIN", 0, NULL, NULL);
+	plan_settings(&p, ses, 1);
+	plan_add_section(&p, &m->f.up, 1);
+	plan_add(&p, ses->q_record, 5, params, NULL);
+	p.st[p.n - 1].out = &rec;
+	plan_add(&p, "COMMIT", 0, NULL, NULL);
+	if (db_run(&ses->db, p.st, p.n, p.pipeline, &o) < 0 || !rec) {
+		if (o.failed < 0 && !o.signo && !o.lost)
+			o.failed = (long)p.n - 1;
+		code = report_failure(ses, m, m->f.path, &p, &o, "apply");
+		rollback(ses);
+		if (code == EXIT_DATAERR)
+			log_error("migration %s rolled back: nothing of it "
+			    "was applied or recorded; fix the file and run "
+			    "migrate again", mig_label(m));
+	} else {
+		log_applied(ses, m, "applied", PQgetvalue(rec, 0, 0), 0, i,
+		    total);
+	}
+	PQclear(rec);
+	db_outcome_release(&o);
+	plan_free(&p);
+	return code;
+}
+
+/*
+ * Apply one transaction:false migration: record it as running, run the
+ * statements one at a time (CREATE INDEX CONCURRENTLY cannot run in a
+ * transaction block, nor in a pipeline with others), record the end.
+ */
+static int
+apply_notx(struct migsession *ses, struct mig *m, size_t i, size_t total)
+{
+	const char *params[5] = { m->f.version_str, m->f.name, m->f.checksum,
+		ses->cfg->app.release ? ses->cfg->app.release : "", ses->run_id };
+	const char *endp[3] = { m->f.version_str, "succeeded", NULL };
+	struct plan pre, p, post;
+	struct db_outcome o, o2;
+	PGresult *rec = NULL;
+	char *msg = NULL;
+	int code = 0;
+
+	memset(&pre, 0, sizeof(pre));
+	memset(&p, 0, sizeof(p));
+	memset(&post, 0, sizeof(post));
+	pre.pipeline = 1;
+	plan_settings(&pre, ses, 0);
+	plan_add(&pre, ses->q_running, 5, params, NULL);
+	if (db_run(&ses->db, pre.st, pre.n, 1, &o) < 0) {
+		code = own_failure(ses, "could not record the migration as "
+		    "running", &o);
+		db_outcome_release(&o);
+		plan_free(&pre);
+		return code;
+	}
+	db_outcome_release(&o);
+	plan_add_section(&p, &m->f.up, 0);
+	if (db_run(&ses->db, p.st, p.n, 0, &o) < 0) {
+		code = report_failure(ses, m, m->f.path, &p, &o, "apply");
+		rollback(ses);
+		endp[1] = "failed";
+		msg = o.signo ? xasprintf("interrupted by SIG%s",
+		    signal_name(o.signo)) : xstrdup(o.message ? o.message :
+		    "failed");
+		endp[2] = msg;
+	}
+	plan_add(&post, ses->q_end, 3, endp, NULL);
+	post.st[0].out = &rec;
+	if (!o.lost && db_run(&ses->db, post.st, 1, 0, &o2) < 0) {
+		log_error("could not record the end of migration %s: %s",
+		    mig_label(m), o2.message ? o2.message : "");
+		if (!code)
+			code = o2.lost ? EXIT_UNAVAILABLE : EXIT_SOFTWARE;
+		db_outcome_release(&o2);
+	} else if (!o.lost) {
+		db_outcome_release(&o2);
+	}
+	if (code)
+		log_error("migration %s ran outside a transaction "
+		    "(transaction:false) and is recorded as %s: check what "
+		    "it left behind (e.g. an INVALID index), then 'entrypoint "
+		    "migrate resolve %s --applied' or '--rolled-back'",
+		    mig_label(m), o.lost ? "running" : "failed",
+		    m->f.version_str);
+	else if (rec)
+		log_applied(ses, m, "applied", PQgetvalue(rec, 0, 0), 0, i,
+		    total);
+	PQclear(rec);
+	free(msg);
+	db_outcome_release(&o);
+	plan_free(&pre);
+	plan_free(&p);
+	plan_free(&post);
+	return code;
+}
+
+int
+migsession_apply(struct migsession *ses, struct mig *m, size_t i,
+    size_t total)
+{
+	ses->cur = m;
+	ses->cur_start = now_ms();
+	if (m->f.up.no_transaction)
+		return apply_notx(ses, m, i, total);
+	return apply_tx(ses, m, i, total);
+}
+
+int
+migsession_revert(struct migsession *ses, struct mig *m, size_t i,
+    size_t total)
+{
+	const char *v[1] = { m->f.version_str };
+	const char *path = m->f.down_path ? m->f.down_path : m->f.path;
+	int notx = m->f.down.no_transaction, code = 0;
+	long long t = now_ms();
+	struct plan p;
+	struct db_outcome o;
+
+	ses->cur = m;
+	ses->cur_start = t;
+	memset(&p, 0, sizeof(p));
+	p.pipeline = !notx;
+	if (!notx) {
+		plan_add(&p, "BEGIN", 0, NULL, NULL);
+		plan_settings(&p, ses, 1);
+	}
+	plan_add_section(&p, &m->f.down, !notx);
+	plan_add(&p, ses->q_forget, 1, v, NULL);
+	if (!notx)
+		plan_add(&p, "COMMIT", 0, NULL, NULL);
+	if (db_run(&ses->db, p.st, p.n, p.pipeline, &o) < 0) {
+		code = report_failure(ses, m, path, &p, &o, "revert");
+		rollback(ses);
+		if (notx && code == EXIT_DATAERR)
+			log_error("the down section of %s ran outside "
+			    "a transaction and may be partly done; its "
+			    "record was kept", mig_label(m));
+	} else {
+		log_applied(ses, m, "reverted", NULL, now_ms() - t, i, total);
+	}
+	db_outcome_release(&o);
+	plan_free(&p);
+	return code;
+}
+
+int
+migsession_try_begin(struct migsession *ses)
+{
+	struct plan p;
+	struct db_outcome o;
+	int code = 0;
+
+	memset(&p, 0, sizeof(p));
+	plan_add(&p, "BEGIN", 0, NULL, NULL);
+	plan_settings(&p, ses, 1);
+	if (db_run(&ses->db, p.st, p.n, 1, &o) < 0)
+		code = own_failure(ses, "could not start the dry run", &o);
+	db_outcome_release(&o);
+	plan_free(&p);
+	return code;
+}
+
+int
+migsession_try(struct migsession *ses, struct mig *m)
+{
+	struct plan p;
+	struct db_outcome o;
+	int code = 0;
+
+	ses->cur = m;
+	ses->cur_start = now_ms();
+	memset(&p, 0, sizeof(p));
+	p.pipeline = 1;
+	plan_add_section(&p, &m->f.up, 1);
+	if (db_run(&ses->db, p.st, p.n, p.pipeline, &o) < 0)
+		code = report_failure(ses, m, m->f.path, &p, &o, "apply");
+	db_outcome_release(&o);
+	plan_free(&p);
+	return code;
+}
+
+void
+migsession_try_end(struct migsession *ses)
+{
+	ses->cur = NULL;
+	progress_clear(ses);
+	if (ses->db.conn && PQstatus(ses->db.conn) == CONNECTION_OK)
+		PQclear(PQexec(ses->db.conn, "ROLLBACK"));
+}
+
+int
+migsession_baseline(struct migsession *ses, long long v, size_t *nout)
+{
+	const char *rel = ses->cfg->app.release ? ses->cfg->app.release : "";
+	struct migset *set = ses->set;
+	const char **params;
+	char vbuf[32];
+	struct plan p;
+	struct db_outcome o;
+	size_t i, n = 0;
+	int code = 0, exact = 0;
+	char *sql = db_sql(&ses->db, sql_baseline);
+
+	params = xcalloc(5 * (set->n + 1), sizeof(*params));
+	memset(&p, 0, sizeof(p));
+	p.pipeline = 1;
+	plan_add(&p, "BEGIN", 0, NULL, NULL);
+	for (i = 0; i < set->n && set->m[i].f.version <= v; i++) {
+		struct mig *m = &set->m[i];
+		const char **pp = params + 5 * n++;
+
+		pp[0] = m->f.version_str;
+		pp[1] = m->f.name;
+		pp[2] = m->f.checksum;
+		pp[3] = rel;
+		pp[4] = ses->run_id;
+		exact |= m->f.version == v;
+		plan_add(&p, sql, 5, pp, NULL);
+	}
+	if (!exact) {
+		const char **pp = params + 5 * n;
+
+		snprintf(vbuf, sizeof(vbuf), "%lld", v);
+		pp[0] = vbuf;
+		pp[1] = "(baseline)";
+		pp[2] = NULL;
+		pp[3] = rel;
+		pp[4] = ses->run_id;
+		plan_add(&p, sql, 5, pp, NULL);
+	}
+	plan_add(&p, "COMMIT", 0, NULL, NULL);
+	if (db_run(&ses->db, p.st, p.n, 1, &o) < 0) {
+		code = own_failure(ses, "could not record the baseline", &o);
+		rollback(ses);
+	}
+	*nout = n;
+	db_outcome_release(&o);
+	plan_free(&p);
+	free(params);
+	free(sql);
+	return code;
+}
+
+int
+migsession_resolve(struct migsession *ses, const struct mig *m, int applied)
+{
+	char v[32];
+	const char *params[1] = { v };
+
+	snprintf(v, sizeof(v), "%lld", m->f.version);
+	if (db_exec(&ses->db, "could not resolve the migration", applied ?
+	    sql_resolve_applied : sql_forget, 1, params) < 0)
+		return EXIT_SOFTWARE;
+	return 0;
+}
+
+void
+migsession_done(struct migsession *ses)
+{
+	ses->cur = NULL;
+	progress_clear(ses);
+	log_debug("%lu round trips", ses->db.round_trips);
+}
+
+void
+migsession_release(struct migsession *ses)
+{
+	PQclear(ses->rows);
+	ses->rows = NULL;
+	if (ses->connected)
+		db_close(&ses->db);
+	ses->connected = 0;
+	free(ses->q_applied);
+	free(ses->q_record);
+	free(ses->q_running);
+	free(ses->q_end);
+	free(ses->q_forget);
+	ses->q_applied = ses->q_record = ses->q_running = ses->q_end =
+	    ses->q_forget = NULL;
+}
+
+void
+migsession_forget_rows(struct migsession *ses)
+{
+	migset_forget_rows(ses->set);
+	PQclear(ses->rows);
+	ses->rows = NULL;
+}

@@ -1,0 +1,467 @@
+/*
+ * migset.c - files on disk joined with the rows recorded; see migset.h.
+ */
+#include <errno.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "exitcode.h"
+#include "log.h"
+#include "migset.h"
+#include "util.h"
+
+static const char *const state_name[] = { "pending", "applied", "changed",
+	"missing", "failed", "running", "baseline" };
+
+const char *
+mig_state_name(enum mig_state s)
+{
+	return state_name[s];
+}
+
+enum mig_state
+mig_state(const struct mig *m)
+{
+	if (!m->has_row)
+		return ST_PENDING;
+	if (strcmp(m->status, "failed") == 0)
+		return ST_FAILED;
+	if (strcmp(m->status, "running") == 0)
+		return ST_RUNNING;
+	if (!m->row_checksum)
+		return ST_BASELINE;	/* a marker: no file expected */
+	if (!m->has_file)
+		return ST_MISSING;
+	if (strcmp(m->row_checksum, m->f.checksum) != 0)
+		return ST_CHANGED;
+	return strcmp(m->status, "baseline") == 0 ? ST_BASELINE : ST_APPLIED;
+}
+
+const char *
+mig_label(const struct mig *m)
+{
+	static char buf[2][256];
+	static int k;
+
+	k ^= 1;
+	if (m->has_file)
+		snprintf(buf[k], sizeof(buf[k]), "%s_%s", m->f.version_str,
+		    m->f.name);
+	else
+		snprintf(buf[k], sizeof(buf[k]), "%lld_%s", m->f.version,
+		    m->row_name ? m->row_name : "");
+	return buf[k];
+}
+
+void
+migset_init(struct migset *s, const char *dir)
+{
+	memset(s, 0, sizeof(*s));
+	s->dir = dir;
+}
+
+void
+migset_release(struct migset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		sqlfile_release(&s->m[i].f);
+	free(s->m);
+	s->m = NULL;
+	s->n = s->cap = s->nsorted = 0;
+}
+
+/* A new zeroed entry at the end of s->m (grown geometrically). */
+static struct mig *
+mig_push(struct migset *s)
+{
+	struct mig *m;
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->m = xrealloc(s->m, s->cap * sizeof(*s->m));
+	}
+	m = &s->m[s->n++];
+	memset(m, 0, sizeof(*m));
+	return m;
+}
+
+static int
+mig_cmp(const void *a, const void *b)
+{
+	const struct mig *x = a, *y = b;
+
+	return x->f.version < y->f.version ? -1 :
+	    x->f.version > y->f.version;
+}
+
+struct mig *
+migset_find(struct migset *s, long long version)
+{
+	struct mig key;
+
+	memset(&key, 0, sizeof(key));
+	key.f.version = version;
+	return bsearch(&key, s->m, s->nsorted, sizeof(*s->m), mig_cmp);
+}
+
+struct entry {
+	long long version;
+	char *version_str, *name, *fname;
+	enum sqlfile_kind kind;
+};
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->version != y->version)
+		return x->version < y->version ? -1 : 1;
+	return (int)x->kind - (int)y->kind;
+}
+
+static void
+entries_free(struct entry *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(e[i].version_str);
+		free(e[i].name);
+		free(e[i].fname);
+	}
+	free(e);
+}
+
+/*
+ * List the migration files of dir, sorted.  Return 0, EXIT_CONFIG (no
+ * such directory) or EXIT_DATAERR (a name that does not parse), after
+ * logging.
+ */
+static int
+list_dir(const char *dir, struct entry **out, size_t *nout)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct entry *e = NULL, x;
+	size_t n = 0, cap = 0;
+	char err[512];
+	int r, code = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if (!d) {
+		r = errno;
+		log_errno("cannot open migrations directory \"%s\"", dir);
+		/* out of descriptors or memory is the system's, not config */
+		return r == EMFILE || r == ENFILE || r == ENOMEM ? EXIT_OSERR :
+		    EXIT_CONFIG;
+	}
+	while ((de = readdir(d)) != NULL) {
+		memset(&x, 0, sizeof(x));
+		r = sqlfile_parse_name(de->d_name, &x.version, &x.version_str,
+		    &x.name, &x.kind, err, sizeof(err));
+		if (r == 0)
+			continue;
+		if (r < 0) {
+			log_error("%s/%s: %s", dir, de->d_name, err);
+			code = EXIT_DATAERR;
+			continue;
+		}
+		x.fname = xstrdup(de->d_name);
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			e = xrealloc(e, cap * sizeof(*e));
+		}
+		e[n++] = x;
+	}
+	closedir(d);
+	if (n)
+		qsort(e, n, sizeof(*e), entry_cmp);
+	*out = e;
+	*nout = n;
+	return code;
+}
+
+/* See migset.h: a migration is a single file or an .up/.down pair. */
+int
+migset_list(struct migset *s)
+{
+	struct entry *e;
+	size_t ne, i, j;
+	struct mig *m;
+	int code = list_dir(s->dir, &e, &ne);
+
+	s->listed = 1;
+	for (i = 0; i < ne; i = j) {
+		j = i + 1;
+		while (j < ne && e[j].version == e[i].version)
+			j++;
+		if (j - i > 2 || (j - i == 2 && (e[i].kind != SQLFILE_UP ||
+		    e[i + 1].kind != SQLFILE_DOWN ||
+		    strcmp(e[i].name, e[i + 1].name) != 0 ||
+		    strcmp(e[i].version_str, e[i + 1].version_str) != 0))) {
+			log_error("duplicate migration version %lld: \"%s/%s\" "
+			    "and \"%s/%s\"", e[i].version, s->dir,
+			    e[i].fname, s->dir, e[i + 1].fname);
+			code = EXIT_DATAERR;
+			continue;
+		}
+		if (e[i].kind == SQLFILE_DOWN) {
+			log_error("\"%s/%s\" has no matching .up.sql file",
+			    s->dir, e[i].fname);
+			code = EXIT_DATAERR;
+			continue;
+		}
+		if (code)
+			continue;
+		m = mig_push(s);
+		m->has_file = 1;
+		m->f.version = e[i].version;
+		m->f.version_str = e[i].version_str;
+		m->f.name = e[i].name;
+		e[i].version_str = e[i].name = NULL;
+		m->f.path = xasprintf("%s/%s", s->dir, e[i].fname);
+		m->f.down_path = j - i == 2 ? xasprintf("%s/%s", s->dir,
+		    e[i + 1].fname) : NULL;
+	}
+	entries_free(e, ne);
+	s->nfiles = s->nsorted = s->n;
+	s->code = code;
+	return code;
+}
+
+int
+migset_step(void *arg)
+{
+	struct migset *s = arg;
+	char err[512];
+	size_t stop = s->nread + 16;
+
+	if (!s->listed)
+		return migset_list(s) ? -1 : s->nfiles > 0;
+
+	for (; s->nread < s->nfiles && s->nread < stop; s->nread++) {
+		struct sqlfile *f = &s->m[s->nread].f;
+
+		if (sqlfile_read(f, f->path, f->down_path, err,
+		    sizeof(err)) < 0) {
+			int e = errno;
+
+			log_error("%s", err);
+			/* Out of descriptors or memory: the system's fault
+			 * (71, retry), and the next files would say the
+			 * same; stop at the first. */
+			if (e == EMFILE || e == ENFILE || e == ENOMEM ||
+			    e == EIO) {
+				s->code = EXIT_OSERR;
+				s->nread = s->nfiles;
+				return 0;
+			}
+			s->code = EXIT_DATAERR;
+		}
+	}
+	return s->nread < s->nfiles;
+}
+
+int
+migset_finish(struct migset *s)
+{
+	if (!s->listed && migset_list(s))
+		return s->code;
+	while (migset_step(s) > 0)
+		;
+	return s->code;
+}
+
+
+int
+migset_add_row(struct migset *s, const struct migrow *r)
+{
+	struct mig *m;
+	long v;
+
+	if (parse_long(r->version, 0, LONG_MAX, &v) < 0)
+		return log_error("invalid version \"%s\" in the migrations "
+		    "table", r->version);
+	m = migset_find(s, v);
+	if (!m) {
+		m = mig_push(s);
+		m->f.version = v;
+	}
+	m->has_row = 1;
+	m->row_name = r->name;
+	m->row_checksum = r->checksum;
+	m->status = r->status;
+	m->applied_at = r->applied_at;
+	m->release = r->release;
+	m->error = r->error;
+	return 0;
+}
+
+void
+migset_rows_done(struct migset *s)
+{
+	if (s->n > s->nsorted)
+		qsort(s->m, s->n, sizeof(*s->m), mig_cmp);
+	s->nsorted = s->n;
+}
+
+void
+migset_forget_rows(struct migset *s)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < s->n; i++) {
+		if (!s->m[i].has_file) {
+			sqlfile_release(&s->m[i].f);
+			continue;
+		}
+		s->m[i].row_name = s->m[i].row_checksum = s->m[i].status =
+		    s->m[i].applied_at = s->m[i].release = s->m[i].error =
+		    NULL;
+		s->m[i].has_row = 0;
+		s->m[k++] = s->m[i];
+	}
+	s->n = s->nsorted = k;
+}
+
+const struct mig *
+migset_top(const struct migset *s)
+{
+	size_t i;
+
+	for (i = s->n; i-- > 0;)
+		if (s->m[i].has_row)
+			return &s->m[i];
+	return NULL;
+}
+
+size_t
+migset_pending(const struct migset *s, size_t **out)
+{
+	size_t i, n = 0;
+
+	*out = xcalloc(s->n + 1, sizeof(**out));
+	for (i = 0; i < s->n; i++)
+		if (s->m[i].has_file && !s->m[i].has_row)
+			(*out)[n++] = i;
+	return n;
+}
+
+void
+migset_count(const struct migset *s, size_t *pending, size_t *ahead)
+{
+	size_t i;
+
+	*pending = *ahead = 0;
+	for (i = 0; i < s->n; i++) {
+		enum mig_state st = mig_state(&s->m[i]);
+
+		if (st == ST_PENDING || st == ST_FAILED || st == ST_RUNNING)
+			(*pending)++;
+		else if (st == ST_MISSING)
+			(*ahead)++;
+	}
+}
+
+int
+migset_check_history(const struct migset *s)
+{
+	size_t i;
+	int bad = 0;
+	const struct mig *m;
+
+	for (i = 0; i < s->n; i++) {
+		m = &s->m[i];
+		switch (mig_state(m)) {
+		case ST_CHANGED:
+			log_error("migration \"%s\" was changed after it was "
+			    "applied (checksum %.12s, applied %.12s): restore "
+			    "the file and put the change in a new migration",
+			    m->f.path, m->f.checksum, m->row_checksum);
+			bad = 1;
+			break;
+		case ST_MISSING:
+			log_error("applied migration %s has no file in \"%s\": "
+			    "the database is ahead of this image, or the file "
+			    "was deleted", mig_label(m), s->dir);
+			bad = 1;
+			break;
+		case ST_FAILED:
+		case ST_RUNNING:
+			log_error("migration %s ran outside a transaction and "
+			    "is recorded as %s%s%s: it may be partly applied. "
+			    "Check the database, then run 'entrypoint migrate "
+			    "resolve %lld --applied' if it took effect, or "
+			    "undo what it did and run 'entrypoint migrate "
+			    "resolve %lld --rolled-back' to run it again",
+			    mig_label(m), m->status, m->error ? " (" : "",
+			    m->error ? m->error : "", m->f.version,
+			    m->f.version);
+			if (m->error)
+				log_error("(%s)", m->error);
+			bad = 1;
+			break;
+		default:
+			break;
+		}
+	}
+	return bad ? EXIT_DATAERR : 0;
+}
+
+int
+mig_parse(struct mig *m)
+{
+	char err[512];
+
+	if (sqlfile_parse(&m->f, err, sizeof(err)) < 0)
+		return log_error("%s", err);
+	return 0;
+}
+
+int
+mig_check_txn(const struct mig *m, const struct sql_section *sec,
+    const char *path)
+{
+	size_t i;
+
+	if (sec->no_transaction)
+		return 0;
+	for (i = 0; i < sec->n; i++)
+		if (sec->stmts[i].txn_control == 3)
+			return log_error("%s:%d: ROLLBACK in migration %s: a "
+			    "migration runs in one transaction; remove it, or "
+			    "mark the section transaction:false", path,
+			    sec->stmts[i].line, mig_label(m));
+	return 0;
+}
+
+int
+migset_next_version(const char *dir, time_t now, char *ver, size_t size)
+{
+	struct entry *e = NULL;
+	size_t ne = 0;
+	struct tm tm;
+	int code = list_dir(dir, &e, &ne);
+
+	if (code) {
+		entries_free(e, ne);
+		return code;
+	}
+	gmtime_r(&now, &tm);
+	strftime(ver, size, "%Y%m%d%H%M%S", &tm);
+	if (ne > 0 && strlen(e[ne - 1].version_str) != 14)
+		snprintf(ver, size, "%0*lld",
+		    (int)strlen(e[ne - 1].version_str), e[ne - 1].version + 1);
+	else if (ne > 0 && strtoll(ver, NULL, 10) <= e[ne - 1].version)
+		snprintf(ver, size, "%lld", e[ne - 1].version + 1);
+	entries_free(e, ne);
+	return 0;
+}
