@@ -112,8 +112,7 @@ mig_up(struct migrate *mg)
 	for (i = 0; i < np && !code; i++) {
 		struct mig *m = &set->m[pend[i]];
 
-		if (mig_parse(m) < 0 || mig_check_txn(m, &m->f.up,
-		    m->f.path) < 0)
+		if (mig_parse(m) < 0)
 			code = EXIT_DATAERR;
 	}
 	top = migset_top(set);
@@ -153,15 +152,13 @@ static int
 mig_plan(struct migrate *mg)
 {
 	struct migset *set = &mg->set;
-	size_t *pend, np, i;
+	size_t *pend, np, i, untried = 0;
 	long long t;
-	int code = 0;
+	int code = 0, after_enum = 0;
 
 	np = migset_pending(set, &pend);
 	for (i = 0; i < np && !code; i++)
-		if (mig_parse(&set->m[pend[i]]) < 0 ||
-		    mig_check_txn(&set->m[pend[i]], &set->m[pend[i]].f.up,
-		    set->m[pend[i]].f.path) < 0)
+		if (mig_parse(&set->m[pend[i]]) < 0)
 			code = EXIT_DATAERR;
 	if (code || np == 0) {
 		if (!code)
@@ -180,14 +177,27 @@ mig_plan(struct migrate *mg)
 			continue;
 		}
 		t = now_ms();
-		code = migsession_try(&mg->ses, m);
-		if (!code)
+		code = migsession_try(&mg->ses, m, after_enum, untried > 0);
+		if (code == MIGSESSION_UNTRIED) {
+			printf("unknown %s (cannot be tried in the dry run's "
+			    "one transaction: it needs what an earlier pending "
+			    "migration commits first: %s)\n", mig_label(m),
+			    mg->ses.untried);
+			untried++;
+			code = 0;
+		} else if (!code) {
 			printf("ok     %s (%lld ms)\n", mig_label(m),
 			    now_ms() - t);
+		}
+		after_enum |= m->f.up.adds_enum_value;
 	}
 	migsession_try_end(&mg->ses);
 	if (code == EXIT_DATAERR)
 		log_error("dry run: migrate would fail; nothing was changed");
+	else if (!code && untried)
+		log_info("dry run: %zu pending migration%s, %zu of them could "
+		    "not be tried; rolled back, nothing was changed", np,
+		    np == 1 ? "" : "s", untried);
 	else if (!code)
 		log_info("dry run: %zu pending migration%s would apply; "
 		    "rolled back, nothing was changed", np, np == 1 ? "" : "s");
@@ -220,9 +230,6 @@ down_list(struct migrate *mg, struct mig **todo)
 			return log_error("cannot revert %s: \"%s\" has no down "
 			    "section (-- migrate:down)", mig_label(m),
 			    m->f.path);
-		if (mig_check_txn(m, &m->f.down, m->f.down_path ?
-		    m->f.down_path : m->f.path) < 0)
-			return -1;
 		todo[n++] = m;
 	}
 	return n;

@@ -371,16 +371,23 @@ plan_add(struct plan *p, const char *sql, int nparams,
 	p->user[p->n++] = user;
 }
 
+/*
+ * The statements of sec from index from.  skip_txn: leave out the file's
+ * own BEGIN/COMMIT (the migration runs in our transaction).
+ */
 static void
 plan_add_section(struct plan *p, const struct sql_section *sec,
-    int skip_txn)
+    size_t from, int skip_txn)
 {
 	size_t i;
+	int t;
 
-	for (i = 0; i < sec->n; i++)
-		if (!(skip_txn && sec->stmts[i].txn_control))
+	for (i = from; i < sec->n; i++) {
+		t = sec->stmts[i].txn_control;
+		if (!(skip_txn && (t == SQL_TXN_BEGIN || t == SQL_TXN_COMMIT)))
 			plan_add(p, sec->stmts[i].sql, 0, NULL,
 			    &sec->stmts[i]);
+	}
 }
 
 static void
@@ -404,6 +411,109 @@ plan_settings(struct plan *p, struct migsession *ses, int local)
 	plan_add(p, "RESET ALL", 0, NULL, NULL);
 	plan_add(p, PQserverVersion(ses->db.conn) >= 140000 ? sql_settings14 :
 	    sql_settings, 2, ses->settings, NULL);
+}
+
+/*
+ * What a new psql session would not have: everything a migration can leave
+ * in the session, short of DISCARD ALL, which also drops our advisory lock
+ * (and cannot run in a transaction block).  Sent after each migration,
+ * inside its transaction and before its record, so that neither the next
+ * migration nor our own records and audit row see a role, a setting, a
+ * temporary table, a prepared statement, a cursor, a LISTEN or a cached
+ * sequence value of it.  The file's session-level advisory locks are not
+ * released (pg_advisory_unlock_all would release ours).
+ */
+static const char *const sql_reset[] = {
+	"RESET ALL",
+	"SET SESSION AUTHORIZATION DEFAULT",
+	"RESET ROLE",
+	"CLOSE ALL",
+	"DEALLOCATE ALL",
+	"UNLISTEN *",
+	"DISCARD PLANS",
+	"DISCARD SEQUENCES",
+	"DISCARD TEMP",
+};
+
+/* After a failure: end an open transaction, if the session is still up. */
+static void
+rollback(struct migsession *ses)
+{
+	PGTransactionStatusType t;
+
+	if (!ses->db.conn || PQstatus(ses->db.conn) != CONNECTION_OK)
+		return;
+	t = PQtransactionStatus(ses->db.conn);
+	if (t == PQTRANS_INTRANS || t == PQTRANS_INERROR)
+		PQclear(PQexec(ses->db.conn, "ROLLBACK"));
+}
+
+static void
+plan_reset(struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(sql_reset); i++)
+		plan_add(p, sql_reset[i], 0, NULL, NULL);
+}
+
+/*
+ * Open the transaction of a transactional section: the file's own leading
+ * BEGIN with its modes (or ours), its SET TRANSACTION statements, then our
+ * settings, which take the first snapshot.
+ */
+static void
+plan_open(struct plan *p, struct migsession *ses,
+    const struct sql_section *sec)
+{
+	size_t i = 0;
+
+	if (sec->nlead > 0 && sec->stmts[0].txn_control == SQL_TXN_BEGIN)
+		plan_add(p, sec->stmts[i++].sql, 0, NULL, &sec->stmts[0]);
+	else
+		plan_add(p, "BEGIN", 0, NULL, NULL);
+	for (; i < sec->nlead; i++)
+		plan_add(p, sec->stmts[i].sql, 0, NULL, &sec->stmts[i]);
+	plan_settings(p, ses, 1);
+}
+
+/*
+ * Close it with our record: the reset and the record inside the
+ * transaction, so that the migration and its record commit together; a
+ * READ ONLY transaction cannot write the record: after its COMMIT then.
+ * out (may be NULL) gets the record's result.
+ */
+static void
+plan_close(struct plan *p, const struct sql_section *sec, const char *rec,
+    int nparams, const char *const *params, PGresult **out)
+{
+	if (sec->read_only)
+		plan_add(p, "COMMIT", 0, NULL, NULL);
+	plan_reset(p);
+	plan_add(p, rec, nparams, params, NULL);
+	p->st[p->n - 1].out = out;
+	if (!sec->read_only)
+		plan_add(p, "COMMIT", 0, NULL, NULL);
+}
+
+/*
+ * A transaction:false section must end outside a transaction, as psql
+ * would leave it: a BEGIN without its COMMIT is an error (nothing of it is
+ * committed or recorded applied).  Return 0, or EXIT_DATAERR after
+ * logging and rolling back.
+ */
+static int
+check_closed(struct migsession *ses, const struct mig *m, const char *path)
+{
+	PGTransactionStatusType t = PQtransactionStatus(ses->db.conn);
+
+	if (t != PQTRANS_INTRANS && t != PQTRANS_INERROR)
+		return 0;
+	progress_clear(ses);
+	log_error("%s: migration %s left a transaction open (transaction:"
+	    "false, BEGIN without COMMIT): rolled back", path, mig_label(m));
+	rollback(ses);
+	return EXIT_DATAERR;
 }
 
 /*
@@ -450,18 +560,6 @@ report_failure(struct migsession *ses, const struct mig *m, const char *path,
 	return EXIT_DATAERR;
 }
 
-/* After a failure: end an open transaction, if the session is still up. */
-static void
-rollback(struct migsession *ses)
-{
-	PGTransactionStatusType t;
-
-	if (!ses->db.conn || PQstatus(ses->db.conn) != CONNECTION_OK)
-		return;
-	t = PQtransactionStatus(ses->db.conn);
-	if (t == PQTRANS_INTRANS || t == PQTRANS_INERROR)
-		PQclear(PQexec(ses->db.conn, "ROLLBACK"));
-}
 
 static void
 log_applied(struct migsession *ses, const struct mig *m, const char *verb,
@@ -491,12 +589,9 @@ apply_tx(struct migsession *ses, struct mig *m, size_t i, size_t total)
 
 	memset(&p, 0, sizeof(p));
 	p.pipeline = 1;
-	plan_add(&p, "BEGIN", 0, NULL, NULL);
-	plan_settings(&p, ses, 1);
-	plan_add_section(&p, &m->f.up, 1);
-	plan_add(&p, ses->q_record, 5, params, NULL);
-	p.st[p.n - 1].out = &rec;
-	plan_add(&p, "COMMIT", 0, NULL, NULL);
+	plan_open(&p, ses, &m->f.up);
+	plan_add_section(&p, &m->f.up, m->f.up.nlead, 1);
+	plan_close(&p, &m->f.up, ses->q_record, 5, params, &rec);
 	if (db_run(&ses->db, p.st, p.n, p.pipeline, &o) < 0 || !rec) {
 		if (o.failed < 0 && !o.signo && !o.lost)
 			o.failed = (long)p.n - 1;
@@ -547,19 +642,27 @@ apply_notx(struct migsession *ses, struct mig *m, size_t i, size_t total)
 		return code;
 	}
 	db_outcome_release(&o);
-	plan_add_section(&p, &m->f.up, 0);
+	plan_add_section(&p, &m->f.up, 0, 0);
 	if (db_run(&ses->db, p.st, p.n, 0, &o) < 0) {
 		code = report_failure(ses, m, m->f.path, &p, &o, "apply");
 		rollback(ses);
-		endp[1] = "failed";
 		msg = o.signo ? xasprintf("interrupted by SIG%s",
 		    signal_name(o.signo)) : xstrdup(o.message ? o.message :
 		    "failed");
+	} else {
+		code = check_closed(ses, m, m->f.path);
+		if (code)
+			msg = xstrdup("left a transaction open");
+	}
+	if (code) {
+		endp[1] = "failed";
 		endp[2] = msg;
 	}
+	post.pipeline = 1;
+	plan_reset(&post);
 	plan_add(&post, ses->q_end, 3, endp, NULL);
-	post.st[0].out = &rec;
-	if (!o.lost && db_run(&ses->db, post.st, 1, 0, &o2) < 0) {
+	post.st[post.n - 1].out = &rec;
+	if (!o.lost && db_run(&ses->db, post.st, post.n, 1, &o2) < 0) {
 		log_error("could not record the end of migration %s: %s",
 		    mig_label(m), o2.message ? o2.message : "");
 		if (!code)
@@ -598,39 +701,71 @@ migsession_apply(struct migsession *ses, struct mig *m, size_t i,
 	return apply_tx(ses, m, i, total);
 }
 
+/*
+ * Run a transaction:false down section, then delete the record.  The
+ * record stays when the section fails or leaves a transaction open.
+ */
+static int
+revert_notx(struct migsession *ses, struct mig *m, const char *path,
+    struct plan *p, struct db_outcome *o)
+{
+	const char *v[1] = { m->f.version_str };
+	int code = 0;
+
+	plan_add_section(p, &m->f.down, 0, 0);
+	if (db_run(&ses->db, p->st, p->n, 0, o) < 0) {
+		code = report_failure(ses, m, path, p, o, "revert");
+		rollback(ses);
+	} else {
+		code = check_closed(ses, m, path);
+	}
+	if (code) {
+		if (code == EXIT_DATAERR)
+			log_error("the down section of %s ran outside a "
+			    "transaction and may be partly done; its record "
+			    "was kept", mig_label(m));
+		return code;
+	}
+	db_outcome_release(o);
+	plan_free(p);
+	p->pipeline = 1;
+	plan_reset(p);
+	plan_add(p, ses->q_forget, 1, v, NULL);
+	if (db_run(&ses->db, p->st, p->n, 1, o) < 0)
+		code = report_failure(ses, m, path, p, o, "revert");
+	return code;
+}
+
 int
 migsession_revert(struct migsession *ses, struct mig *m, size_t i,
     size_t total)
 {
 	const char *v[1] = { m->f.version_str };
 	const char *path = m->f.down_path ? m->f.down_path : m->f.path;
-	int notx = m->f.down.no_transaction, code = 0;
+	const struct sql_section *sec = &m->f.down;
 	long long t = now_ms();
 	struct plan p;
 	struct db_outcome o;
+	int code = 0;
 
 	ses->cur = m;
 	ses->cur_start = t;
 	memset(&p, 0, sizeof(p));
-	p.pipeline = !notx;
-	if (!notx) {
-		plan_add(&p, "BEGIN", 0, NULL, NULL);
-		plan_settings(&p, ses, 1);
-	}
-	plan_add_section(&p, &m->f.down, !notx);
-	plan_add(&p, ses->q_forget, 1, v, NULL);
-	if (!notx)
-		plan_add(&p, "COMMIT", 0, NULL, NULL);
-	if (db_run(&ses->db, p.st, p.n, p.pipeline, &o) < 0) {
-		code = report_failure(ses, m, path, &p, &o, "revert");
-		rollback(ses);
-		if (notx && code == EXIT_DATAERR)
-			log_error("the down section of %s ran outside "
-			    "a transaction and may be partly done; its "
-			    "record was kept", mig_label(m));
+	memset(&o, 0, sizeof(o));
+	if (sec->no_transaction) {
+		code = revert_notx(ses, m, path, &p, &o);
 	} else {
-		log_applied(ses, m, "reverted", NULL, now_ms() - t, i, total);
+		p.pipeline = 1;
+		plan_open(&p, ses, sec);
+		plan_add_section(&p, sec, sec->nlead, 1);
+		plan_close(&p, sec, ses->q_forget, 1, v, NULL);
+		if (db_run(&ses->db, p.st, p.n, p.pipeline, &o) < 0) {
+			code = report_failure(ses, m, path, &p, &o, "revert");
+			rollback(ses);
+		}
 	}
+	if (!code)
+		log_applied(ses, m, "reverted", NULL, now_ms() - t, i, total);
 	db_outcome_release(&o);
 	plan_free(&p);
 	return code;
@@ -653,8 +788,26 @@ migsession_try_begin(struct migsession *ses)
 	return code;
 }
 
+/*
+ * May this failure of the dry run be the single transaction's doing
+ * rather than the migration's?  A value added to an enum by an earlier
+ * pending migration cannot be used before that transaction commits
+ * (55P04), which migrate does between migrations and plan cannot; after
+ * one migration could not be tried, nothing later can be judged.
+ */
+static int
+cannot_tell(const struct mig *m, const char *sqlstate, int after_enum,
+    int after_untried)
+{
+	if (after_untried)
+		return 1;
+	return after_enum && !m->f.up.adds_enum_value &&
+	    strcmp(sqlstate, "55P04") == 0;
+}
+
 int
-migsession_try(struct migsession *ses, struct mig *m)
+migsession_try(struct migsession *ses, struct mig *m, int after_enum,
+    int after_untried)
 {
 	struct plan p;
 	struct db_outcome o;
@@ -662,11 +815,27 @@ migsession_try(struct migsession *ses, struct mig *m)
 
 	ses->cur = m;
 	ses->cur_start = now_ms();
+	free(ses->untried);
+	ses->untried = NULL;
 	memset(&p, 0, sizeof(p));
 	p.pipeline = 1;
-	plan_add_section(&p, &m->f.up, 1);
-	if (db_run(&ses->db, p.st, p.n, p.pipeline, &o) < 0)
-		code = report_failure(ses, m, m->f.path, &p, &o, "apply");
+	plan_add(&p, "SAVEPOINT entrypoint_plan", 0, NULL, NULL);
+	plan_settings(&p, ses, 1);
+	plan_add_section(&p, &m->f.up, m->f.up.nlead, 1);
+	plan_reset(&p);
+	plan_add(&p, "RELEASE SAVEPOINT entrypoint_plan", 0, NULL, NULL);
+	if (db_run(&ses->db, p.st, p.n, p.pipeline, &o) < 0) {
+		if (!o.signo && !o.lost && cannot_tell(m, o.sqlstate,
+		    after_enum, after_untried)) {
+			ses->untried = xstrdup(o.message ? o.message : "");
+			code = MIGSESSION_UNTRIED;
+			PQclear(PQexec(ses->db.conn, "ROLLBACK TO SAVEPOINT "
+			    "entrypoint_plan"));
+		} else {
+			code = report_failure(ses, m, m->f.path, &p, &o,
+			    "apply");
+		}
+	}
 	db_outcome_release(&o);
 	plan_free(&p);
 	return code;
@@ -768,6 +937,8 @@ migsession_release(struct migsession *ses)
 	free(ses->q_running);
 	free(ses->q_end);
 	free(ses->q_forget);
+	free(ses->untried);
+	ses->untried = NULL;
 	ses->q_applied = ses->q_record = ses->q_running = ses->q_end =
 	    ses->q_forget = NULL;
 }

@@ -42,6 +42,7 @@ struct migsession {
 	const struct mig *cur;	/* progress: the migration running */
 	long long cur_start;
 	int ticked;
+	char *untried;		/* see migsession_try() */
 	/* the statements of our own, with "@S@" replaced */
 	char *q_applied, *q_record, *q_running, *q_end, *q_forget;
 };
@@ -74,11 +75,21 @@ int migsession_apply(struct migsession *s, struct mig *m, size_t i,
 int migsession_revert(struct migsession *s, struct mig *m, size_t i,
     size_t total);
 /*
- * The dry run of plan: begin one transaction, try each migration in it,
- * roll it back.  try_end also clears the progress line.
+ * The dry run of plan: begin one transaction, try each migration in it
+ * (in a savepoint, from a reset session), roll it back.  try_end also
+ * clears the progress line.
+ *
+ * migsession_try() returns MIGSESSION_UNTRIED, with the server's message
+ * in s->untried, for a failure the one transaction may cause where
+ * migrate would commit in between: a use of an enum value that an
+ * earlier pending migration added (after_enum), or anything after a
+ * migration that could not be tried (after_untried).  The savepoint is
+ * rolled back and the dry run goes on.
  */
+#define MIGSESSION_UNTRIED (-1)
 int migsession_try_begin(struct migsession *s);
-int migsession_try(struct migsession *s, struct mig *m);
+int migsession_try(struct migsession *s, struct mig *m, int after_enum,
+    int after_untried);
 void migsession_try_end(struct migsession *s);
 /*
  * Record the files up to version as applied (status baseline) without

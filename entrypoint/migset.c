@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "exitcode.h"
@@ -140,6 +141,35 @@ entries_free(struct entry *e, size_t n)
 }
 
 /*
+ * A directory entry named like a migration must be a regular file (or a
+ * link to one): a directory cannot be read, and opening a FIFO would wait
+ * for a writer forever.  Return 1, or 0 with the reason in err.
+ */
+static int
+usable(const char *dir, const struct dirent *de, char *err, size_t errsz)
+{
+	struct stat st;
+	char *path;
+	int r;
+
+	if (de->d_type == DT_REG)
+		return 1;
+	if (de->d_type != DT_UNKNOWN && de->d_type != DT_LNK) {
+		snprintf(err, errsz, "not a regular file");
+		return 0;
+	}
+	path = xasprintf("%s/%s", dir, de->d_name);
+	r = stat(path, &st);
+	free(path);
+	if (r < 0)
+		snprintf(err, errsz, "could not stat migration file: %s",
+		    strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		snprintf(err, errsz, "not a regular file");
+	return r == 0 && S_ISREG(st.st_mode);
+}
+
+/*
  * List the migration files of dir, sorted.  Return 0, EXIT_CONFIG (no
  * such directory) or EXIT_DATAERR (a name that does not parse), after
  * logging.
@@ -169,6 +199,11 @@ list_dir(const char *dir, struct entry **out, size_t *nout)
 		    &x.name, &x.kind, err, sizeof(err));
 		if (r == 0)
 			continue;
+		if (r > 0 && !usable(dir, de, err, sizeof(err))) {
+			free(x.version_str);
+			free(x.name);
+			r = -1;
+		}
 		if (r < 0) {
 			log_error("%s/%s: %s", dir, de->d_name, err);
 			code = EXIT_DATAERR;
@@ -423,23 +458,6 @@ mig_parse(struct mig *m)
 
 	if (sqlfile_parse(&m->f, err, sizeof(err)) < 0)
 		return log_error("%s", err);
-	return 0;
-}
-
-int
-mig_check_txn(const struct mig *m, const struct sql_section *sec,
-    const char *path)
-{
-	size_t i;
-
-	if (sec->no_transaction)
-		return 0;
-	for (i = 0; i < sec->n; i++)
-		if (sec->stmts[i].txn_control == 3)
-			return log_error("%s:%d: ROLLBACK in migration %s: a "
-			    "migration runs in one transaction; remove it, or "
-			    "mark the section transaction:false", path,
-			    sec->stmts[i].line, mig_label(m));
 	return 0;
 }
 

@@ -63,14 +63,10 @@ enum mig_state mig_state(const struct mig *m);
 const char *mig_label(const struct mig *m);
 
 /*
- * Parse m's file (sqlfile_parse) and apply the content rules to the
- * section that is about to run.  Return 0, or -1 after logging.
+ * Parse m's file: sections, statements and the content rules, all in
+ * sqlfile_parse().  Return 0, or -1 after logging.
  */
 int mig_parse(struct mig *m);
-/* Refuse a ROLLBACK in a section that runs in our transaction; path is
- * the file it came from.  Return 0, or -1 after logging. */
-int mig_check_txn(const struct mig *m, const struct sql_section *sec,
-    const char *path);
 
 void migset_init(struct migset *s, const char *dir);
 void migset_release(struct migset *s);

@@ -75,7 +75,14 @@ sqlfile_parse_name(const char *fname, long long *version,
 	size_t len = strlen(fname), nd = 0, end;
 	enum sqlfile_kind k = SQLFILE_SINGLE;
 
-	if (fname[0] == '.' || len < 4 || strcmp(fname + len - 4, ".sql") != 0)
+	if (fname[0] == '.' || len < 4)
+		return 0;
+	if (strcasecmp(fname + len - 4, ".sql") == 0 &&
+	    strcmp(fname + len - 4, ".sql") != 0 &&
+	    isdigit((unsigned char)fname[0]))
+		return fail(err, errsz, "invalid migration file name \"%s\" "
+		    "(the suffix is \".sql\", in lower case)", fname);
+	if (strcmp(fname + len - 4, ".sql") != 0)
 		return 0;
 	end = len - 4;
 	if (end >= 3 && strncmp(fname + end - 3, ".up", 3) == 0) {
@@ -253,6 +260,7 @@ struct splitter {
 	char idents[4];		/* psql's CREATE [OR REPLACE] FUNCTION test */
 	char first[12], second[12];
 	int prev_from, copy_in;
+	int prev_add, prev_read, adds_enum, read_only;
 };
 
 static int
@@ -289,6 +297,7 @@ stmt_reset(struct splitter *s)
 	memset(s->idents, 0, sizeof(s->idents));
 	s->first[0] = s->second[0] = '\0';
 	s->prev_from = s->copy_in = 0;
+	s->prev_add = s->prev_read = s->adds_enum = s->read_only = 0;
 }
 
 static void
@@ -460,25 +469,36 @@ scan_word(struct splitter *s)
 	    strcmp(s->first, "copy") == 0)
 		s->copy_in = 1;
 	s->prev_from = s->paren == 0 && word_is(w, n, "from");
+	/* ALTER TYPE ... ADD VALUE; transaction modes READ ONLY/WRITE */
+	if (s->prev_add && word_is(w, n, "value") &&
+	    strcmp(s->first, "alter") == 0 && strcmp(s->second, "type") == 0)
+		s->adds_enum = 1;
+	s->prev_add = word_is(w, n, "add");
+	if (s->prev_read && (word_is(w, n, "only") || word_is(w, n, "write")))
+		s->read_only = word_is(w, n, "only") ? 1 : -1;
+	s->prev_read = word_is(w, n, "read");
 }
 
-static int
+static enum sql_txn
 txn_control(const struct splitter *s)
 {
 	if (strcmp(s->first, "begin") == 0 ||
 	    (strcmp(s->first, "start") == 0 &&
 	    strcmp(s->second, "transaction") == 0))
-		return 1;
+		return SQL_TXN_BEGIN;
 	if ((strcmp(s->first, "commit") == 0 ||
 	    strcmp(s->first, "end") == 0) &&
 	    strcmp(s->second, "prepared") != 0)
-		return 2;
+		return SQL_TXN_COMMIT;
 	if ((strcmp(s->first, "rollback") == 0 &&
 	    strcmp(s->second, "to") != 0 &&
 	    strcmp(s->second, "prepared") != 0) ||
 	    strcmp(s->first, "abort") == 0)
-		return 3;
-	return 0;
+		return SQL_TXN_ROLLBACK;
+	if (strcmp(s->first, "set") == 0 &&
+	    strcmp(s->second, "transaction") == 0)
+		return SQL_TXN_SET;
+	return SQL_TXN_NONE;
 }
 
 static struct sql_stmt *
@@ -498,6 +518,9 @@ push_stmt(struct splitter *s, size_t end)
 	st->sql = xstrndup(s->t + b, end - b);
 	st->line = s->start_line;
 	st->txn_control = txn_control(s);
+	st->read_only = s->read_only;
+	st->adds_enum_value = s->adds_enum;
+	sec->adds_enum_value |= s->adds_enum;
 	return st;
 }
 
@@ -675,6 +698,16 @@ marker_options(const char *opts, const char *nl, struct sql_section *sec,
 	}
 }
 
+/*
+ * psql skips a UTF-8 byte-order mark at the start of its input (and an
+ * editor on Windows may write one): the length to skip, 3 or 0.
+ */
+static size_t
+bom_len(const char *text, size_t len)
+{
+	return len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+}
+
 /* True when text holds nothing but blanks and comments. */
 static int
 only_comments(const char *text, size_t len)
@@ -701,10 +734,13 @@ find_sections(const char *text, size_t len, const char *path, int allow,
     struct sql_section *up, struct sql_section *down, char *err,
     size_t errsz)
 {
-	const char *p = text, *end = text + len, *nl, *opts;
+	const char *p, *end = text + len, *nl, *opts;
 	struct sql_section *cur = NULL, *dflt = allow == 2 ? down : up;
 	int line = 1, m;
 
+	text += bom_len(text, len);
+	p = text;
+	len = (size_t)(end - text);
 	dflt->present = 1;
 	dflt->text = text;
 	dflt->len = len;
@@ -748,6 +784,37 @@ find_sections(const char *text, size_t len, const char *path, int allow,
 	return 0;
 }
 
+/*
+ * The content rules of a section that runs in a transaction (see
+ * sqlfile.h): refuse a ROLLBACK, find the statements that open the
+ * transaction with its modes.
+ */
+static int
+section_rules(struct sql_section *sec, const char *path, char *err,
+    size_t errsz)
+{
+	size_t i = 0;
+
+	if (sec->no_transaction)
+		return 0;
+	for (i = 0; i < sec->n; i++)
+		if (sec->stmts[i].txn_control == SQL_TXN_ROLLBACK)
+			return fail(err, errsz, "%s:%d: ROLLBACK in a migration "
+			    "that runs in one transaction: remove it, or mark "
+			    "the section transaction:false", path,
+			    sec->stmts[i].line);
+	i = 0;
+	if (sec->n > 0 && sec->stmts[0].txn_control == SQL_TXN_BEGIN)
+		i = 1;
+	while (i < sec->n && sec->stmts[i].txn_control == SQL_TXN_SET)
+		i++;
+	sec->nlead = i;
+	for (i = 0; i < sec->nlead; i++)
+		if (sec->stmts[i].read_only)
+			sec->read_only = sec->stmts[i].read_only > 0;
+	return 0;
+}
+
 int
 sqlfile_parse(struct sqlfile *sf, char *err, size_t errsz)
 {
@@ -774,6 +841,11 @@ sqlfile_parse(struct sqlfile *sf, char *err, size_t errsz)
 		r = sqlfile_split(sf->down.text, sf->down.len,
 		    sf->down_path ? sf->down_path : sf->path, sf->down.line,
 		    &sf->down, err, errsz);
+	if (r == 0)
+		r = section_rules(&sf->up, sf->path, err, errsz);
+	if (r == 0 && sf->down.present)
+		r = section_rules(&sf->down, sf->down_path ? sf->down_path :
+		    sf->path, err, errsz);
 	sf->parsed = r == 0;
 	return r;
 }

@@ -13,9 +13,23 @@
  * $tag$ dollar quotes, semicolons inside parentheses and inside
  * CREATE FUNCTION ... BEGIN ATOMIC ... END, and COPY ... FROM stdin followed
  * by inline rows up to a line "\.".  Other psql meta-commands (\i, \set, ...)
- * are refused with file:line.  A file's own BEGIN/COMMIT is marked so that a
- * transactional migration does not send it (psql -1 would end its outer
- * transaction there).  psql variables (:name) are not interpolated.
+ * are refused with file:line.  psql variables (:name) are not interpolated.
+ * A UTF-8 byte-order mark at the start of a file is skipped, as psql skips
+ * it.
+ *
+ * The rules about a file's content live here, in sqlfile_parse(), so that
+ * check, status, plan and migrate judge a file alike:
+ * - A file's own BEGIN/COMMIT is marked so that a transactional migration
+ *   does not send it (psql -1 would end its outer transaction there).
+ * - A ROLLBACK (or ABORT) in a section that runs in a transaction is
+ *   refused: psql -1 would undo what came before and run the rest outside
+ *   any transaction.
+ * - A transactional section's own transaction options are kept: a leading
+ *   BEGIN/START TRANSACTION with its modes (ISOLATION LEVEL, READ ONLY,
+ *   DEFERRABLE) and the SET TRANSACTION statements that follow it open the
+ *   migration's transaction, before any statement of ours takes a
+ *   snapshot (psql -1 sends its BEGIN, then the file's, whose modes
+ *   PostgreSQL applies to the open transaction).
  *
  * Functions here print nothing: errors come back as "FILE:LINE: reason" in
  * the caller's buffer.
@@ -34,10 +48,21 @@ enum sqlfile_kind {
 	SQLFILE_DOWN		/* VERSION_name.down.sql */
 };
 
+/* What a statement does to the transaction. */
+enum sql_txn {
+	SQL_TXN_NONE,
+	SQL_TXN_BEGIN,		/* BEGIN, START TRANSACTION */
+	SQL_TXN_COMMIT,		/* COMMIT, END */
+	SQL_TXN_ROLLBACK,	/* ROLLBACK, ABORT (not TO SAVEPOINT) */
+	SQL_TXN_SET		/* SET TRANSACTION ... */
+};
+
 struct sql_stmt {
 	char *sql;		/* the statement, without its ';' */
 	int line;		/* its first line in the file */
-	int txn_control;	/* the file's own BEGIN/COMMIT/END */
+	int txn_control;	/* enum sql_txn: BEGIN, COMMIT, ... */
+	int read_only;		/* 1: says READ ONLY, -1: READ WRITE, 0 */
+	int adds_enum_value;	/* ALTER TYPE ... ADD VALUE */
 	int copy_in;		/* COPY ... FROM stdin: rows in copy_data */
 	char *copy_data;	/* the rows, each ending in '\n' but a
 				   last one cut off by the end of the file
@@ -54,6 +79,10 @@ struct sql_section {
 	struct sql_stmt *stmts;	/* after sqlfile_parse() */
 	size_t n;
 	int has_copy;
+	size_t nlead;		/* stmts[0..nlead) open the transaction:
+				   a BEGIN with its modes, SET TRANSACTION */
+	int read_only;		/* those make it READ ONLY */
+	int adds_enum_value;	/* a statement adds an enum value */
 };
 
 struct sqlfile {
@@ -75,7 +104,9 @@ struct sqlfile {
  * Parse a directory entry's name.  Return 1 and fill *version, *version_str
  * (malloc'd), *name (malloc'd) and *kind for a migration file name; 0 for a
  * name that is no migration file and is skipped (no ".sql" suffix, hidden);
- * -1 with a reason in err for a ".sql" name that does not parse.
+ * -1 with a reason in err for a ".sql" name that does not parse, and for a
+ * name like a migration's with the suffix in another case ("5_x.SQL"),
+ * which would otherwise be skipped without a word.
  */
 int sqlfile_parse_name(const char *fname, long long *version,
     char **version_str, char **name, enum sqlfile_kind *kind, char *err,
@@ -96,9 +127,10 @@ int sqlfile_read_mem(struct sqlfile *sf, const char *path, const char *text,
     size_t len, char *err, size_t errsz);
 
 /*
- * Find the sections and split them into statements.  Return 0, or -1 with
- * "FILE:LINE: reason" in err (unterminated quote or comment, a psql
- * meta-command, a marker out of place, an unknown marker option).
+ * Find the sections, split them into statements and apply the content
+ * rules above.  Return 0, or -1 with "FILE:LINE: reason" in err
+ * (unterminated quote or comment, a psql meta-command, a marker out of
+ * place, an unknown marker option, a ROLLBACK in a transaction).
  */
 int sqlfile_parse(struct sqlfile *sf, char *err, size_t errsz);
 

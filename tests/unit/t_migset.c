@@ -127,6 +127,7 @@ static void
 test_bad_dirs(void)
 {
 	struct migset s;
+	char path[512];
 
 	put("0003_again.sql", "SELECT 1;\n");
 	migset_init(&s, dir);
@@ -145,6 +146,26 @@ test_bad_dirs(void)
 	is_int(migset_finish(&s), EXIT_DATAERR, "a .sql name without version");
 	migset_release(&s);
 	rm("init.sql");
+
+	put("5_upper.SQL", "SELECT 1;\n");
+	migset_init(&s, dir);
+	is_int(migset_finish(&s), EXIT_DATAERR, "5_upper.SQL is reported");
+	migset_release(&s);
+	rm("5_upper.SQL");
+
+	snprintf(path, sizeof(path), "%s/0008_fifo.sql", dir);
+	ok(mkfifo(path, 0600) == 0, "a FIFO named like a migration");
+	migset_init(&s, dir);
+	is_int(migset_finish(&s), EXIT_DATAERR,
+	    "is reported, not opened (that would wait for a writer)");
+	migset_release(&s);
+	(void)unlink(path);
+	snprintf(path, sizeof(path), "%s/0007_dir.sql", dir);
+	ok(mkdir(path, 0700) == 0, "a directory named like a migration");
+	migset_init(&s, dir);
+	is_int(migset_finish(&s), EXIT_DATAERR, "is reported");
+	migset_release(&s);
+	(void)rmdir(path);
 
 	migset_init(&s, "/nonexistent/t_migset");
 	is_int(migset_finish(&s), EXIT_CONFIG, "no directory: 78");

@@ -55,6 +55,13 @@ test_names(void)
 	    sizeof(err)), 0, "non-sql file skipped");
 	is_int(sqlfile_parse_name(".0001_x.sql", &v, &vs, &name, &k, err,
 	    sizeof(err)), 0, "hidden file skipped");
+	is_int(sqlfile_parse_name("5_x.SQL", &v, &vs, &name, &k, err,
+	    sizeof(err)), -1, "a migration's name with .SQL: error");
+	ok(strstr(err, "lower case") != NULL, "says why");
+	is_int(sqlfile_parse_name("6_x.up.Sql", &v, &vs, &name, &k, err,
+	    sizeof(err)), -1, "with .Sql: error");
+	is_int(sqlfile_parse_name("NOTES.SQL", &v, &vs, &name, &k, err,
+	    sizeof(err)), 0, "NOTES.SQL is no migration: skipped");
 	is_int(sqlfile_parse_name("init.sql", &v, &vs, &name, &k, err,
 	    sizeof(err)), -1, "no version: error");
 	ok(strstr(err, "\"init.sql\"") != NULL, "error names the file");
@@ -250,11 +257,73 @@ test_sections(void)
 	sqlfile_release(&sf);
 }
 
+/* The content rules, applied by sqlfile_parse() for every command. */
+static void
+test_rules(void)
+{
+	struct sqlfile sf;
+
+	is_int(parse_mem("create table a (x int);\nrollback;\n", &sf), -1,
+	    "ROLLBACK in a transactional migration is refused");
+	ok(strstr(err, "0001_x.sql:2: ROLLBACK") != NULL, "at file:line");
+	sqlfile_release(&sf);
+	is_int(parse_mem("-- migrate:up\nselect 1;\n-- migrate:down\n"
+	    "abort;\n", &sf), -1, "ABORT in a down section too");
+	sqlfile_release(&sf);
+	is_int(parse_mem("-- migrate:up transaction:false\nbegin;\n"
+	    "rollback;\n", &sf), 0, "ROLLBACK outside our transaction is fine");
+	sqlfile_release(&sf);
+	is_int(parse_mem("savepoint a;\nrollback to a;\n", &sf), 0,
+	    "ROLLBACK TO SAVEPOINT is fine");
+	sqlfile_release(&sf);
+
+	is_int(parse_mem("BEGIN ISOLATION LEVEL SERIALIZABLE;\n"
+	    "set transaction read only;\nselect 1;\ncommit;\n", &sf), 0,
+	    "leading BEGIN with modes");
+	is_int((int)sf.up.nlead, 2, "BEGIN and SET TRANSACTION open it");
+	is_int(sf.up.stmts[1].txn_control, SQL_TXN_SET, "SET TRANSACTION");
+	is_int(sf.up.read_only, 1, "READ ONLY seen");
+	sqlfile_release(&sf);
+	is_int(parse_mem("begin read only, read write;\nselect 1;\n", &sf), 0,
+	    "the last mode wins");
+	is_int(sf.up.read_only, 0, "READ WRITE after READ ONLY");
+	sqlfile_release(&sf);
+	is_int(parse_mem("select 1;\nset transaction read only;\n", &sf), 0,
+	    "a late SET TRANSACTION");
+	is_int((int)sf.up.nlead, 0, "does not open the transaction");
+	is_int(sf.up.read_only, 0, "nor make it read only");
+	sqlfile_release(&sf);
+	is_int(parse_mem("select 'read only';\n", &sf), 0, "a string");
+	is_int(sf.up.read_only, 0, "words in strings are no modes");
+	sqlfile_release(&sf);
+
+	is_int(parse_mem("alter type mood add value 'x';\n", &sf), 0,
+	    "ADD VALUE");
+	is_int(sf.up.adds_enum_value, 1, "adds an enum value");
+	sqlfile_release(&sf);
+	is_int(parse_mem("alter table t add value int;\n", &sf), 0,
+	    "a column named value");
+	is_int(sf.up.adds_enum_value, 0, "is no enum value");
+	sqlfile_release(&sf);
+
+	is_int(parse_mem("\xef\xbb\xbf-- migrate:up\ncreate table b (x int);\n"
+	    "-- migrate:down\ndrop table b;\n", &sf), 0,
+	    "a byte-order mark is skipped");
+	ok(sf.up.n == 1 && sf.down.n == 1 &&
+	    strcmp(sf.up.stmts[0].sql, "create table b (x int)") == 0,
+	    "the marker after it is a marker");
+	sqlfile_release(&sf);
+	is_int(parse_mem("\xef\xbb\xbfselect 1;\n", &sf), 0, "BOM, no marker");
+	is_str(sf.up.stmts[0].sql, "select 1", "the statement starts after it");
+	sqlfile_release(&sf);
+}
+
 int
 main(void)
 {
 	test_names();
 	test_split();
 	test_sections();
+	test_rules();
 	return done_testing();
 }
