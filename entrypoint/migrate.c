@@ -20,6 +20,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,7 @@
 #include "migrate.h"
 #include "migsession.h"
 #include "migset.h"
+#include "sig.h"
 #include "util.h"
 
 /* What one `entrypoint migrate ...` asked for. */
@@ -42,6 +45,9 @@ struct migrate {
 	const char *arg;	/* NAME, VERSION or N */
 	const char *flag;	/* --applied or --rolled-back */
 	int check;		/* status --check */
+	int dry_run;		/* plan, down --dry-run */
+	int yes;		/* down --yes */
+	char task[64];		/* the audit row's task: "down 2" */
 	long count;		/* down N */
 	long version;		/* baseline/resolve VERSION */
 	struct migset set;
@@ -68,15 +74,17 @@ static const struct migrate_cmd commands[] = {
 	    "plan | --dry-run",
 	    "try the pending migrations in one transaction and roll back" },
 	{ "down", mig_down, MIG_DB | MIG_AUDIT | MIG_LOCK | MIG_CLEAN |
-	    MIG_ARG_OPTIONAL, "down [N]",
-	    "revert the last N applied migrations (default 1)" },
+	    MIG_ARG_OPTIONAL | MIG_OPT_YES | MIG_OPT_DRY | MIG_TASK,
+	    "down [N] [--yes] [--dry-run]",
+	    "revert the last N applied migrations (default 1); asks first, "
+	    "or takes --yes; --dry-run reverts and rolls back" },
 	{ "create", mig_create, MIG_ARG_REQUIRED, "create NAME",
 	    "write an empty migration file named after the time" },
 	{ "baseline", mig_baseline, MIG_DB | MIG_AUDIT | MIG_LOCK |
-	    MIG_CREATE | MIG_ARG_REQUIRED, "baseline VERSION",
+	    MIG_CREATE | MIG_ARG_REQUIRED | MIG_TASK, "baseline VERSION",
 	    "mark the files up to VERSION applied without running them" },
 	{ "resolve", mig_resolve, MIG_DB | MIG_AUDIT | MIG_LOCK |
-	    MIG_ARG_REQUIRED | MIG_OPT_RESOLVE,
+	    MIG_ARG_REQUIRED | MIG_OPT_RESOLVE | MIG_TASK,
 	    "resolve VERSION --applied|--rolled-back",
 	    "settle a transaction:false migration recorded failed or running" },
 };
@@ -235,6 +243,76 @@ down_list(struct migrate *mg, struct mig **todo)
 	return n;
 }
 
+/*
+ * Read one line from the terminal on stdin into line (without its
+ * newline, *len bytes; the rest of a long line is dropped).  Return 0, or
+ * the number of a TERM/INT/HUP/QUIT that came first.
+ */
+static int
+read_answer(char *line, size_t size, size_t *len)
+{
+	struct pollfd p[2];
+	char c;
+	int s, i;
+
+	*len = 0;
+	for (i = 0; i < 100000; i++) {
+		p[0].fd = STDIN_FILENO;
+		p[1].fd = sig_fd();
+		p[0].events = p[1].events = POLLIN;
+		p[0].revents = p[1].revents = 0;
+		if (poll(p, p[1].fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+			return 0;
+		if (p[1].revents) {
+			s = sig_read(NULL);
+			if (s == SIGTERM || s == SIGINT || s == SIGHUP ||
+			    s == SIGQUIT)
+				return s;
+			continue;
+		}
+		if (!p[0].revents)
+			continue;
+		if (read_nointr(STDIN_FILENO, &c, 1) != 1 || c == '\n')
+			break;
+		if (*len + 1 < size)
+			line[(*len)++] = c;
+	}
+	line[*len] = '\0';
+	return 0;
+}
+
+/*
+ * Ask on the terminal whether to revert todo[0..n).  Return 0 for yes,
+ * EXIT_NOPERM for anything else, 128+N for a TERM/INT/HUP/QUIT meanwhile
+ * (signals are blocked: they arrive on the signalfd, not in read(2)).
+ */
+static int
+confirm_down(const struct migrate *mg, struct mig **todo, long n)
+{
+	char line[64];
+	size_t len = 0;
+	long k;
+	int s;
+
+	fprintf(stderr, "entrypoint: migrate down will run the down "
+	    "section of:\n");
+	for (k = 0; k < n; k++)
+		fprintf(stderr, "  %s\n", mig_label(todo[k]));
+	fprintf(stderr, "and delete %s record%s in %s.migrations. Go on? "
+	    "[y/N] ", n == 1 ? "its" : "their", n == 1 ? "" : "s",
+	    mg->ses.db.schema);
+	fflush(stderr);
+	s = read_answer(line, sizeof(line), &len);
+	if (s)
+		return EXIT_SIGNAL_BASE + s;
+	if (len == 1 && (line[0] == 'y' || line[0] == 'Y'))
+		return 0;
+	if (len == 3 && strncasecmp(line, "yes", 3) == 0)
+		return 0;
+	log_error("migrate down not confirmed; nothing was reverted");
+	return EXIT_NOPERM;
+}
+
 static int
 mig_down(struct migrate *mg)
 {
@@ -249,9 +327,33 @@ mig_down(struct migrate *mg)
 	else if (n < mg->count)
 		log_info("only %ld migration%s applied: reverting %s", n,
 		    n == 1 ? " is" : "s are", n == 1 ? "it" : "them");
-	for (k = 0; k < n && !code; k++)
-		code = migsession_revert(&mg->ses, todo[k], (size_t)k + 1,
-		    (size_t)n);
+	if (!code && n > 0 && !mg->yes && !mg->dry_run)
+		code = confirm_down(mg, todo, n);
+	if (!code && n > 0 && mg->dry_run)
+		code = migsession_try_begin(&mg->ses);
+	for (k = 0; k < n && !code; k++) {
+		if (!mg->dry_run) {
+			code = migsession_revert(&mg->ses, todo[k],
+			    (size_t)k + 1, (size_t)n);
+			continue;
+		}
+		code = migsession_try_revert(&mg->ses, todo[k]);
+		if (code == MIGSESSION_UNTRIED) {
+			printf("skip   %s (transaction:false: cannot be tried "
+			    "inside the dry run's transaction)\n",
+			    mig_label(todo[k]));
+			code = 0;
+		} else if (!code) {
+			printf("ok     %s reverted\n", mig_label(todo[k]));
+		}
+	}
+	if (mg->dry_run && n > 0) {
+		migsession_try_end(&mg->ses);
+		if (!code)
+			log_info("dry run: %ld migration%s would be reverted; "
+			    "rolled back, nothing was changed", n,
+			    n == 1 ? "" : "s");
+	}
 	mg->ses.cur = NULL;
 	free(todo);
 	return code;
@@ -452,6 +554,9 @@ parse_args(struct migrate *mg, int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--dry-run") == 0)
 			dry = 1;
+		else if (strcmp(argv[i], "--yes") == 0 ||
+		    strcmp(argv[i], "-y") == 0)
+			mg->yes = 1;
 		else if (strcmp(argv[i], "--check") == 0)
 			mg->check = 1;
 		else if (strcmp(argv[i], "--applied") == 0 ||
@@ -477,6 +582,9 @@ parse_args(struct migrate *mg, int argc, char **argv)
 		    "--dry-run");
 	if (mg->flag && !(f & MIG_OPT_RESOLVE))
 		return usage("option not valid here", mg->flag);
+	if (mg->yes && !(f & MIG_OPT_YES))
+		return usage("option not valid here", "--yes");
+	mg->dry_run = dry;
 	if (!mg->cmd)
 		return usage("unrecognized migrate command", sub);
 	if (mg->arg && !(f & (MIG_ARG_OPTIONAL | MIG_ARG_REQUIRED)))
@@ -495,6 +603,9 @@ parse_args(struct migrate *mg, int argc, char **argv)
 		log_error("invalid version \"%s\" (want digits)", mg->arg);
 		return EXIT_USAGE;
 	}
+	if (f & MIG_TASK)
+		snprintf(mg->task, sizeof(mg->task), "%s %s", sub,
+		    mg->arg ? mg->arg : "1");
 	return 0;
 }
 
@@ -512,7 +623,16 @@ run(struct migrate *mg, char **argv)
 
 	memset(&ar, 0, sizeof(ar));
 	ar.command = "migrate";
+	ar.task = *mg->task ? mg->task : NULL;
 	ar.argv = argv;
+	ar.dry_run = mg->dry_run;
+	if ((f & MIG_OPT_YES) && !mg->yes && !mg->dry_run &&
+	    !isatty(STDIN_FILENO)) {
+		log_error("migrate %s is destructive: pass --yes, or run it "
+		    "from a terminal to be asked; nothing was reverted",
+		    mg->task);
+		return EXIT_NOPERM;
+	}
 	if (f & MIG_DB)
 		code = migsession_connect(&mg->ses);
 	if (!code && (f & MIG_AUDIT)) {
@@ -579,19 +699,58 @@ cmd_migrate(struct config *cfg, int argc, char **argv)
 	return finish_stdout(code);
 }
 
+/*
+ * The gate on an applied migration that was changed or is missing here:
+ * no waiting fixes either.  warn: log and go on (0); wait/fail: refuse
+ * (EXIT_DATAERR).
+ */
+static int
+gate_history(const struct migrate *mg, enum require_migrations mode,
+    const char *process, const struct migcount *c)
+{
+	enum log_level lvl = mode == REQUIRE_MIGRATIONS_WARN ? LOG_WARN :
+	    LOG_ERROR;
+	size_t i;
+	const struct mig *m;
+
+	for (i = 0; i < mg->set.n; i++) {
+		m = &mg->set.m[i];
+		if (mig_state(m) == ST_CHANGED)
+			log_msg(lvl, "%s: applied migration %s was changed "
+			    "after it was applied: this image's file differs",
+			    process, mig_label(m));
+		else if (mig_state(m) == ST_MISSING)
+			log_msg(lvl, "%s: applied migration %s has no "
+			    "file in this image (a newer release migrated the "
+			    "database, or the file was deleted)", process,
+			    mig_label(m));
+	}
+	if (mode == REQUIRE_MIGRATIONS_WARN) {
+		log_warn("%s: starting anyway (require_migrations = warn)",
+		    process);
+		return 0;
+	}
+	log_error("%s: not starting: %zu applied migration%s changed or "
+	    "missing (require_migrations = %s)", process,
+	    c->changed + c->missing, c->changed + c->missing == 1 ? " is" :
+	    "s are", mode == REQUIRE_MIGRATIONS_WAIT ? "wait" : "fail");
+	return EXIT_DATAERR;
+}
+
 int
 migrate_gate(const struct config *cfg, enum require_migrations mode,
     const char *process)
 {
 	struct migrate mg;
+	struct migcount c;
 	long long deadline;
-	size_t pending = 0, ahead = 0;
 	long backoff = 250;
-	int code, s, said = 0;
+	int code, s;
 
 	if (mode == REQUIRE_MIGRATIONS_OFF)
 		return 0;
 	migrate_init(&mg, cfg);
+	memset(&c, 0, sizeof(c));
 	deadline = now_ms() + cfg->database.wait_ms;
 	code = migsession_connect(&mg.ses);
 	for (;;) {
@@ -599,20 +758,19 @@ migrate_gate(const struct config *cfg, enum require_migrations mode,
 			code = migsession_read(&mg.ses);
 		if (code)
 			break;
-		migset_count(&mg.set, &pending, &ahead);
-		if (ahead && !said)
-			log_warn("%s: the database has %zu migration%s this "
-			    "image does not have (a newer release migrated "
-			    "it); starting anyway", process, ahead,
-			    ahead == 1 ? "" : "s");
-		said = 1;
-		if (pending == 0 || mode != REQUIRE_MIGRATIONS_WAIT ||
+		migset_count(&mg.set, &c);
+		if (c.changed || c.missing) {
+			code = gate_history(&mg, mode, process, &c);
+			if (code)
+				break;
+		}
+		if (c.pending == 0 || mode != REQUIRE_MIGRATIONS_WAIT ||
 		    now_ms() >= deadline)
 			break;
 		if (backoff == 250)
 			log_info("%s: waiting for %zu pending migration%s "
-			    "(require_migrations = wait)", process, pending,
-			    pending == 1 ? "" : "s");
+			    "(require_migrations = wait)", process, c.pending,
+			    c.pending == 1 ? "" : "s");
 		s = db_sleep(backoff < deadline - now_ms() ? backoff :
 		    (long)(deadline - now_ms()));
 		if (s) {
@@ -622,15 +780,15 @@ migrate_gate(const struct config *cfg, enum require_migrations mode,
 		backoff = backoff * 2 > 2000 ? 2000 : backoff * 2;
 		migsession_forget_rows(&mg.ses);
 	}
-	if (!code && pending) {
+	if (!code && c.pending) {
 		if (mode == REQUIRE_MIGRATIONS_WARN) {
 			log_warn("%s: %zu migration%s pending; starting anyway "
-			    "(require_migrations = warn)", process, pending,
-			    pending == 1 ? " is" : "s are");
+			    "(require_migrations = warn)", process, c.pending,
+			    c.pending == 1 ? " is" : "s are");
 		} else {
 			log_error("%s: %zu migration%s pending%s: run "
 			    "'entrypoint migrate' first (require_migrations = "
-			    "%s)", process, pending, pending == 1 ? " is" :
+			    "%s)", process, c.pending, c.pending == 1 ? " is" :
 			    "s are", mode == REQUIRE_MIGRATIONS_WAIT ?
 			    " after waiting" : "",
 			    mode == REQUIRE_MIGRATIONS_WAIT ? "wait" : "fail");
@@ -650,7 +808,8 @@ int
 migrate_check(const struct config *cfg)
 {
 	struct migrate mg;
-	size_t pending = 0, ahead = 0, i;
+	struct migcount c;
+	size_t i;
 	int code;
 
 	migrate_init(&mg, cfg);
@@ -669,9 +828,9 @@ migrate_check(const struct config *cfg)
 		code = migsession_read(&mg.ses);
 	}
 	if (!code) {
-		migset_count(&mg.set, &pending, &ahead);
+		migset_count(&mg.set, &c);
 		printf("ok  %-24s %zu pending, %zu applied not in this "
-		    "image\n", "pending", pending, ahead);
+		    "image\n", "pending", c.pending, c.missing);
 	}
 	migrate_release(&mg);
 	return code;

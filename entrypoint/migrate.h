@@ -23,7 +23,9 @@ enum migrate_needs {
 	MIG_ARG_REQUIRED = 1 << 7,	/* needs one argument */
 	MIG_OPT_CHECK = 1 << 8,	/* takes --check */
 	MIG_OPT_DRY = 1 << 9,	/* takes --dry-run */
-	MIG_OPT_RESOLVE = 1 << 10	/* needs --applied or --rolled-back */
+	MIG_OPT_RESOLVE = 1 << 10,	/* needs --applied or --rolled-back */
+	MIG_OPT_YES = 1 << 11,	/* destructive: asks, or takes --yes */
+	MIG_TASK = 1 << 12	/* its audit row names it: "migrate down 2" */
 };
 
 struct migrate;

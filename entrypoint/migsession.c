@@ -60,6 +60,14 @@ static const char sql_record_end[] =
 	"UPDATE @S@.migrations SET status = $2, error = $3, duration = "
 	"pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) applied_at "
 	"WHERE version = $1 RETURNING pg_catalog.date_part('epoch', duration)";
+/* current_user, current_database(), CREATE on our schema (NULL: no
+ * such schema), CREATE on the database */
+static const char sql_privileges[] =
+	"SELECT current_user, pg_catalog.current_database(), "
+	"(SELECT pg_catalog.has_schema_privilege(n.oid, 'CREATE') "
+	"FROM pg_catalog.pg_namespace n WHERE n.nspname = $1), "
+	"pg_catalog.has_database_privilege(pg_catalog.current_database(), "
+	"'CREATE')";
 static const char sql_forget[] =
 	"DELETE FROM @S@.migrations WHERE version = $1";
 static const char sql_baseline[] =
@@ -213,6 +221,54 @@ log_holder(struct migsession *ses)
 	PQclear(r);
 }
 
+/*
+ * After the schema or table could not be created: when the role lacks the
+ * privilege, say which grant it needs and return EXIT_NOPERM, else
+ * EXIT_SOFTWARE.
+ */
+static int
+explain_create(struct migsession *ses)
+{
+	const char *params[1] = { ses->db.schema };
+	PGresult *r = db_query(&ses->db, "could not look up privileges",
+	    sql_privileges, 1, params);
+	int code = EXIT_SOFTWARE;
+
+	if (r && PQntuples(r) == 1) {
+		if (PQgetisnull(r, 0, 2) && strcmp(PQgetvalue(r, 0, 3), "f") ==
+		    0) {
+			log_error("role \"%s\" may not create schema \"%s\": "
+			    "GRANT CREATE ON DATABASE \"%s\" TO \"%s\", or "
+			    "create it for the role: CREATE SCHEMA \"%s\" "
+			    "AUTHORIZATION \"%s\"", PQgetvalue(r, 0, 0),
+			    ses->db.schema, PQgetvalue(r, 0, 1),
+			    PQgetvalue(r, 0, 0), ses->db.schema,
+			    PQgetvalue(r, 0, 0));
+			code = EXIT_NOPERM;
+		} else if (strcmp(PQgetvalue(r, 0, 2), "f") == 0) {
+			log_error("role \"%s\" may not create the migrations "
+			    "table in schema \"%s\": GRANT CREATE ON SCHEMA "
+			    "\"%s\" TO \"%s\"", PQgetvalue(r, 0, 0),
+			    ses->db.schema, ses->db.schema,
+			    PQgetvalue(r, 0, 0));
+			code = EXIT_NOPERM;
+		}
+	}
+	PQclear(r);
+	return code;
+}
+
+/* Create the schema and the table of the migrations when missing. */
+static int
+create_history(struct migsession *ses)
+{
+	if (db_ensure_schema(&ses->db) < 0 || db_exec(&ses->db,
+	    "could not create the migrations table", sql_create_table, 0,
+	    NULL) < 0)
+		return explain_create(ses);
+	return 0;
+}
+
 int
 migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 {
@@ -285,10 +341,8 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 		    "migrations", &o);
 		goto out;
 	}
-	if (mode == HISTORY_CREATE && (db_ensure_schema(&ses->db) < 0 ||
-	    db_exec(&ses->db, "could not create the migrations table",
-	    sql_create_table, 0, NULL) < 0))
-		code = EXIT_SOFTWARE;
+	if (mode == HISTORY_CREATE)
+		code = create_history(ses);
 out:
 	PQclear(rows_r);
 	db_outcome_release(&o);
@@ -836,6 +890,35 @@ migsession_try(struct migsession *ses, struct mig *m, int after_enum,
 			    "apply");
 		}
 	}
+	db_outcome_release(&o);
+	plan_free(&p);
+	return code;
+}
+
+int
+migsession_try_revert(struct migsession *ses, struct mig *m)
+{
+	const char *v[1] = { m->f.version_str };
+	const struct sql_section *sec = &m->f.down;
+	struct plan p;
+	struct db_outcome o;
+	int code = 0;
+
+	if (sec->no_transaction)
+		return MIGSESSION_UNTRIED;
+	ses->cur = m;
+	ses->cur_start = now_ms();
+	memset(&p, 0, sizeof(p));
+	p.pipeline = 1;
+	plan_add(&p, "SAVEPOINT entrypoint_plan", 0, NULL, NULL);
+	plan_settings(&p, ses, 1);
+	plan_add_section(&p, sec, sec->nlead, 1);
+	plan_reset(&p);
+	plan_add(&p, ses->q_forget, 1, v, NULL);
+	plan_add(&p, "RELEASE SAVEPOINT entrypoint_plan", 0, NULL, NULL);
+	if (db_run(&ses->db, p.st, p.n, p.pipeline, &o) < 0)
+		code = report_failure(ses, m, m->f.down_path ? m->f.down_path :
+		    m->f.path, &p, &o, "revert");
 	db_outcome_release(&o);
 	plan_free(&p);
 	return code;

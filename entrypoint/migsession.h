@@ -90,6 +90,9 @@ int migsession_revert(struct migsession *s, struct mig *m, size_t i,
 int migsession_try_begin(struct migsession *s);
 int migsession_try(struct migsession *s, struct mig *m, int after_enum,
     int after_untried);
+/* The same for a down section (down --dry-run); a transaction:false one
+ * is not run: MIGSESSION_UNTRIED. */
+int migsession_try_revert(struct migsession *s, struct mig *m);
 void migsession_try_end(struct migsession *s);
 /*
  * Record the files up to version as applied (status baseline) without

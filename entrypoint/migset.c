@@ -391,18 +391,20 @@ migset_pending(const struct migset *s, size_t **out)
 }
 
 void
-migset_count(const struct migset *s, size_t *pending, size_t *ahead)
+migset_count(const struct migset *s, struct migcount *c)
 {
 	size_t i;
 
-	*pending = *ahead = 0;
+	memset(c, 0, sizeof(*c));
 	for (i = 0; i < s->n; i++) {
 		enum mig_state st = mig_state(&s->m[i]);
 
 		if (st == ST_PENDING || st == ST_FAILED || st == ST_RUNNING)
-			(*pending)++;
+			c->pending++;
 		else if (st == ST_MISSING)
-			(*ahead)++;
+			c->missing++;
+		else if (st == ST_CHANGED)
+			c->changed++;
 	}
 }
 

@@ -102,8 +102,12 @@ struct mig *migset_find(struct migset *s, long long version);
 const struct mig *migset_top(const struct migset *s);
 /* Indexes of the pending migrations in order, in *out (caller frees). */
 size_t migset_pending(const struct migset *s, size_t **out);
-/* Pending (or failed/running) ones, and applied ones with no file here. */
-void migset_count(const struct migset *s, size_t *pending, size_t *ahead);
+struct migcount {
+	size_t pending;		/* pending, or failed/running (to run again) */
+	size_t missing;		/* applied, with no file here */
+	size_t changed;		/* applied, and the file changed since */
+};
+void migset_count(const struct migset *s, struct migcount *c);
 /*
  * The history rules of migrate and down: a changed, missing, failed or
  * running migration stops them.  Log each with what to do; return 0 or

@@ -194,13 +194,13 @@ is "$(psql_q "SELECT string_agg(version || status, ',' ORDER BY version) FROM en
 	"history: each applied once"
 
 # down
-run_ep migrate down 2
+run_ep migrate down 2 --yes
 is "$rc" 0 "down 2"
 like "$err" 'reverted 0007_more in .*\[1/2\]' "newest first"
 is "$(psql_q "SELECT count(*) FROM pg_tables WHERE tablename = 'more'")/$(psql_q "SELECT count(*) FROM pg_indexes WHERE indexname = 'later_x'")" \
 	"0/0" "down sections ran (one of them transaction:false)"
 is "$(psql_q 'SELECT max(version) FROM entrypoint.migrations')" 4 "records removed"
-run_ep migrate down 1
+run_ep migrate down 1 --yes
 is "$rc" 65 "down of a migration without a down section: 65"
 like "$err" 'has no down section' "says so"
 run_ep migrate down x
@@ -247,7 +247,7 @@ printf 'CREATE TABLE pair (x int);\n' >migrations/0010_pair.up.sql
 printf 'DROP TABLE pair;\n' >migrations/0010_pair.down.sql
 run_ep migrate
 is "$rc" 0 "golang-migrate pair applies"
-run_ep migrate down
+run_ep migrate down --yes
 is "$rc" 0 "and reverts with its .down.sql"
 is "$(psql_q "SELECT count(*) FROM pg_tables WHERE tablename = 'pair'")" 0 "pair reverted"
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # t3500-gate: require_migrations (off, warn, wait, fail) on a long-running
-# process, a database ahead of the image, and `entrypoint check`.
+# process, an applied migration missing or changed in the image, and
+# `entrypoint check`.
 . "$SRCDIR/tests/sh/lib.sh"
 . "$SRCDIR/tests/pg/lib-pg.sh"
 cd "$T" || exit 1
@@ -62,12 +63,30 @@ rm -f web.ran
 run_ep -c fail.ini web
 is "$rc" 0 "fail: starts when nothing is pending"
 
-# The database ahead of the image: starts with a warning.
+# An applied migration missing from the image, or changed in it: wait and
+# fail refuse to start (65; no waiting fixes it), warn warns and starts.
+rm -f web.ran
 mv migrations/2_two.sql "$T/"
 run_ep -c fail.ini web
-is "$rc" 0 "database ahead of the image: starts"
-like "$err" 'has 1 migration this image does not have' "with a warning"
+is "$rc" 65 "fail: an applied migration missing here: 65"
+like "$err" 'applied migration 2_two has no file in this image' "names it"
+ok "fail: the process did not start" test ! -e web.ran
+run_ep -c wait.ini web
+is "$rc" 65 "wait: the same, at once"
+run_ep -c warn.ini web
+is "$rc" 0 "warn: starts"
+like "$err" 'warning: web: applied migration 2_two has no file' "warn: warns"
+rm -f web.ran
 mv "$T/2_two.sql" migrations/
+printf 'CREATE TABLE two (x bigint);\n' >migrations/2_two.sql
+run_ep -c fail.ini web
+is "$rc" 65 "fail: an applied migration changed here: 65"
+like "$err" 'applied migration 2_two was changed' "names it"
+run_ep -c warn.ini web
+is "$rc" 0 "warn: starts anyway"
+like "$err" 'warning: web: applied migration 2_two was changed' "warn: warns"
+rm -f web.ran
+printf 'CREATE TABLE two (x int);\n' >migrations/2_two.sql
 
 # check
 printf 'CREATE TABLE three (x int);\n' >migrations/3_three.sql
