@@ -53,6 +53,8 @@ struct audit_priv {
 	char *argv_text;	/* masked argv joined with spaces, for logs */
 	char *actor;
 	char host[256];
+	char *sql_begin;	/* audit_begin_prepare(): the INSERT */
+	const char *params[9];	/* and its parameters */
 };
 
 static const char sql_table_exists[] =
@@ -478,6 +480,7 @@ priv_free(struct audit_run *run)
 	free(p->argv_array);
 	free(p->argv_text);
 	free(p->actor);
+	free(p->sql_begin);
 	free(p);
 	run->priv = NULL;
 }
@@ -542,23 +545,19 @@ take_lock(const struct config *cfg, struct audit_run *run, int *sigp)
 }
 
 /*
- * Connect, make sure the table exists, take the lock, write the row; see
- * audit.h.  On any return but 0 nothing is left open (cmd.c does not call
- * audit_end then).
+ * The id and what every row of run says, in run->priv.  Return it, or NULL
+ * after logging.
  */
-static int
-begin(const struct config *cfg, struct audit_run *run, struct db *borrow)
+static struct audit_priv *
+begin_priv(const struct config *cfg, struct audit_run *run)
 {
 	struct audit_priv *p;
-	enum audit_mode mode = cfg->database.audit;
-	const char *url = config_database_url(cfg), *params[9];
 	char **masked;
-	int code, r, sig = 0;
 
 	run->priv = NULL;
 	if (audit_make_id(run->id, sizeof(run->id)) < 0) {
 		log_errno("could not make a run id");
-		return EXIT_OSERR;
+		return NULL;
 	}
 	p = xcalloc(1, sizeof(*p));
 	run->priv = p;
@@ -571,6 +570,25 @@ begin(const struct config *cfg, struct audit_run *run, struct db *borrow)
 	if (gethostname(p->host, sizeof(p->host)) < 0)
 		p->host[0] = '\0';
 	p->host[sizeof(p->host) - 1] = '\0';
+	return p;
+}
+
+/*
+ * Connect, make sure the table exists, take the lock, write the row; see
+ * audit.h.  On any return but 0 nothing is left open (cmd.c does not call
+ * audit_end then).
+ */
+static int
+begin(const struct config *cfg, struct audit_run *run, struct db *borrow)
+{
+	struct audit_priv *p;
+	enum audit_mode mode = cfg->database.audit;
+	const char *url = config_database_url(cfg), *params[9];
+	int code, r, sig = 0;
+
+	p = begin_priv(cfg, run);
+	if (!p)
+		return EXIT_OSERR;
 
 	if (run->exclusive && !run->task) {
 		log_error("an exclusive run needs a task name");
@@ -705,6 +723,47 @@ int
 audit_begin_on(const struct config *cfg, struct audit_run *run,
     struct db *db)
 {
+	return begin(cfg, run, db);
+}
+
+int
+audit_begin_prepare(const struct config *cfg, struct audit_run *run,
+    struct db *db, struct db_stmt *st)
+{
+	struct audit_priv *p;
+
+	memset(st, 0, sizeof(*st));
+	run->priv = NULL;
+	if (cfg->database.audit == AUDIT_OFF || run->exclusive ||
+	    !config_database_url(cfg))
+		return 0;
+	p = begin_priv(cfg, run);
+	if (!p)
+		return 0;
+	p->db = *db;
+	p->borrowed = 1;
+	p->connected = 1;
+	row_params(cfg, run, p->params);
+	p->params[8] = "running";
+	p->sql_begin = db_sql(db, sql_begin);
+	st->sql = p->sql_begin;
+	st->nparams = 9;
+	st->params = p->params;
+	return 0;
+}
+
+int
+audit_begin_finish(const struct config *cfg, struct audit_run *run,
+    struct db *db, int ok)
+{
+	struct audit_priv *p = run->priv;
+
+	if (p && p->sql_begin && ok) {
+		p->recorded = 1;
+		log_start(cfg, run);
+		return 0;
+	}
+	priv_free(run);
 	return begin(cfg, run, db);
 }
 

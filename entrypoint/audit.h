@@ -52,6 +52,22 @@ struct db;
 int audit_begin_on(const struct config *cfg, struct audit_run *run,
     struct db *db);
 
+/*
+ * audit_begin_on() in two halves, for a caller that sends the "running" row
+ * in one pipeline with statements of its own (a no-op migrate then costs
+ * no round trip for it).  audit_begin_prepare() fills *st with the INSERT
+ * (its parameters live in run), or leaves st->sql NULL when there is
+ * nothing to send that way; it returns 0.  After the pipeline ran,
+ * audit_begin_finish() with ok = 1 when the INSERT succeeded, else 0: the
+ * row is then written as audit_begin_on() writes it (creating the table
+ * first when needed).  It returns what audit_begin_on() returns.
+ */
+struct db_stmt;
+int audit_begin_prepare(const struct config *cfg, struct audit_run *run,
+    struct db *db, struct db_stmt *st);
+int audit_begin_finish(const struct config *cfg, struct audit_run *run,
+    struct db *db, int ok);
+
 /* entrypoint history [-n N] [--task NAME] [--json] */
 int cmd_history(struct config *cfg, int argc, char **argv);
 

@@ -143,7 +143,14 @@ check_url(const char *url)
 	return 0;
 }
 
-/* db_wait() until deadline; the message names the whole wait, wait_ms. */
+/*
+ * Wait until the server at url accepts connections (PQping with backoff)
+ * until deadline.  "rejecting" and "no response" are retried; "no attempt"
+ * (bad parameters) returns EXIT_CONFIG at once.  Return 0, EXIT_CONFIG or
+ * EXIT_UNAVAILABLE (deadline; the message names the whole wait, wait_ms),
+ * after logging; a TERM, INT, HUP or QUIT read from sig_fd() while waiting
+ * returns 128+N.  A NULL url means libpq's defaults (PGHOST, PGPORT, ...).
+ */
 static int
 wait_until(const char *url, long long deadline, long wait_ms)
 {
@@ -183,13 +190,6 @@ wait_until(const char *url, long long deadline, long wait_ms)
 	    "the server rejects connections" : "no response");
 	free(shown);
 	return EXIT_UNAVAILABLE;
-}
-
-int
-db_wait(const char *url, long wait_ms)
-{
-	return wait_until(url, now_ms() + (wait_ms > 0 ? wait_ms : 0),
-	    wait_ms);
 }
 
 static const char *

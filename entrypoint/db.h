@@ -34,16 +34,6 @@ struct db {
 };
 
 /*
- * Wait until the server at url accepts connections (PQping with backoff)
- * for at most wait_ms.  "rejecting" and "no response" are retried; "no
- * attempt" (bad parameters) returns EXIT_CONFIG at once.  Return 0,
- * EXIT_CONFIG or EXIT_UNAVAILABLE (deadline), after logging; a TERM, INT,
- * HUP or QUIT read from sig_fd() while waiting returns 128+N.  A NULL url
- * means libpq's defaults (PGHOST, PGPORT, ...).
- */
-int db_wait(const char *url, long wait_ms);
-
-/*
  * Sleep ms (0: just look), or less when a TERM, INT, HUP or QUIT is read
  * from sig_fd(): return that signal's number, else 0.  Other signals are
  * read and dropped (no child runs while we talk to the database).
@@ -74,8 +64,9 @@ struct db_options {
 
 /*
  * Connect: try at once, and when the server is down or starting up wait for
- * it (db_wait) within wait_ms, then connect again.  Check PQstatus, run the
- * secure search_path statement (unless keep_search_path), remember schema.
+ * it (PQping with backoff) within wait_ms, then connect again.  Check
+ * PQstatus, run the secure search_path statement (unless
+ * keep_search_path), remember schema.
  * Return 0, EXIT_UNAVAILABLE, EXIT_NOPERM (authentication failure or
  * refused: never retried), EXIT_CONFIG, or 128+N (signal while waiting),
  * after logging; -1 when the idle work failed (nothing logged here).

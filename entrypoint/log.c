@@ -223,12 +223,6 @@ looks_numeric(const char *s)
 }
 
 void
-log_event(const char *msg, const char *const *fields)
-{
-	log_event_typed(msg, fields, NULL);
-}
-
-void
 log_event_typed(const char *msg, const char *const *fields,
     const char *kinds)
 {

@@ -43,15 +43,11 @@ void log_vmsg(enum log_level lvl, const char *reason, const char *fmt,
 
 /*
  * One structured event (run start/end).  fields is a NULL-terminated list of
- * key, value pairs (strings); values that look like integers are written as
- * JSON numbers in json mode.  Text mode prints "msg key=value ...".
- */
-void log_event(const char *msg, const char *const *fields);
-/*
- * As log_event, with kinds[i] saying how the value of pair i is written in
- * json mode: 's' a string, 'n' a number, 'b' a boolean ("true"/"false");
- * pairs beyond strlen(kinds) (or every pair, kinds NULL) are guessed as
- * log_event does.  For keys whose type must not depend on the value.
+ * key, value pairs (strings).  Text mode prints "msg key=value ...".  In
+ * json mode kinds[i] says how the value of pair i is written: 's' a
+ * string, 'n' a number, 'b' a boolean ("true"/"false"); pairs beyond
+ * strlen(kinds) (or every pair, kinds NULL) are written as JSON numbers
+ * when they look like integers, else as strings.
  */
 void log_event_typed(const char *msg, const char *const *fields,
     const char *kinds);

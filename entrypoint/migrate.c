@@ -610,16 +610,16 @@ parse_args(struct migrate *mg, int argc, char **argv)
 }
 
 /*
- * The shared steps around a subcommand, in order: connect, audit begin,
- * lock and read, check the history, run, audit end.  The run id is the
- * audit row's (made once, in audit_begin_on).
+ * The shared steps around a subcommand, in order: connect, audit begin
+ * with the lock and the read, check the history, run, audit end.  The run
+ * id is the audit row's (made once, by the audit module).
  */
 static int
 run(struct migrate *mg, char **argv)
 {
 	unsigned f = mg->cmd->needs;
 	struct audit_run ar;
-	int code = 0, audited = 0, sig;
+	int code = 0, audited = 0, sig, a;
 
 	memset(&ar, 0, sizeof(ar));
 	ar.command = "migrate";
@@ -635,16 +635,25 @@ run(struct migrate *mg, char **argv)
 	}
 	if (f & MIG_DB)
 		code = migsession_connect(&mg->ses);
-	if (!code && (f & MIG_AUDIT)) {
-		code = audit_begin_on(mg->cfg, &ar, &mg->ses.db);
-		audited = !code;
-		snprintf(mg->ses.run_id, sizeof(mg->ses.run_id), "%s", ar.id);
-	}
-	if (!code && (f & MIG_LOCK))
+	if (code)
+		return code;
+	/* The audit row's INSERT goes in one pipeline with the lock and the
+	 * applied list; when it could not (first run: no table yet), it is
+	 * written the ordinary way right after. */
+	if (f & MIG_AUDIT)
+		audit_begin_prepare(mg->cfg, &ar, &mg->ses.db, &mg->ses.extra);
+	if (f & MIG_LOCK)
 		code = migsession_lock_read(&mg->ses, f & MIG_CREATE ?
 		    HISTORY_CREATE : HISTORY_READ);
-	else if (!code && (f & MIG_DB))
+	else if (f & MIG_DB)
 		code = migsession_read(&mg->ses);
+	if (f & MIG_AUDIT) {
+		a = audit_begin_finish(mg->cfg, &ar, &mg->ses.db,
+		    mg->ses.extra_ok);
+		audited = !a;
+		code = code ? code : a;
+		snprintf(mg->ses.run_id, sizeof(mg->ses.run_id), "%s", ar.id);
+	}
 	if (!code && (f & MIG_CLEAN))
 		code = migset_check_history(&mg->set);
 	if (!code)

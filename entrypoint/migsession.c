@@ -274,11 +274,12 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 {
 	const char *params[1] = { ses->db.schema };
 	PGresult *lock_r = NULL, *rows_r = NULL;
-	struct db_stmt st[2];
+	struct db_stmt st[3];
 	struct db_outcome o;
 	long long start = now_ms();
 	long backoff = 20, left;
-	int got, waited = 0, s, code = 0, missing;
+	int got, waited = 0, s, code = 0, missing, r;
+	size_t n = ses->extra.sql ? 3 : 2;
 
 	memset(st, 0, sizeof(st));
 	st[0].sql = sql_lock;
@@ -287,9 +288,14 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 	st[0].out = &lock_r;
 	st[1].sql = ses->q_applied;
 	st[1].out = &rows_r;
+	st[2] = ses->extra;
 	for (;;) {
 		lock_r = rows_r = NULL;
-		db_run(&ses->db, st, 2, 1, &o);
+		r = db_run(&ses->db, st, n, 1, &o);
+		/* the extra statement goes with the first attempt only */
+		if (n == 3)
+			ses->extra_ok = r == 0;
+		n = 2;
 		got = lock_r && PQntuples(lock_r) == 1 &&
 		    strcmp(PQgetvalue(lock_r, 0, 0), "t") == 0;
 		PQclear(lock_r);

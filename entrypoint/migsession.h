@@ -34,6 +34,9 @@ struct migsession {
 	int full_rows;		/* caller: read applied_at and release */
 	int tty;		/* caller: show progress on stderr */
 	char run_id[40];	/* caller: recorded with each migration */
+	struct db_stmt extra;	/* caller: sent with the lock and the
+				   applied list (the audit row) */
+	int extra_ok;		/* it was sent and succeeded */
 	struct db db;
 	int connected;
 	PGresult *rows;		/* what is applied (set->m points here) */

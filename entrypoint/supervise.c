@@ -129,14 +129,6 @@ reap(struct run *r)
 	return n;
 }
 
-int
-supervise_reap(void)
-{
-	struct run r;
-
-	memset(&r, 0, sizeof(r));
-	return reap(&r);
-}
 
 /*
  * Send sig to what we supervise: the main child's group while the main

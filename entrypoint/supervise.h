@@ -56,7 +56,4 @@ int supervise_is_pid1(void);
 int supervise_run(const struct supervise_opts *opts,
     struct supervise_result *res);
 
-/* Reap whatever is waiting, without blocking; return how many. */
-int supervise_reap(void);
-
 #endif

@@ -70,7 +70,9 @@ both() {
 	fi
 	ep migrate
 	is "$rc" 0 "$1: migrate applies them too"
-	[ "$rc" = 0 ] && [ -z "$err" ] || echo "$err" | sed 's/^/# /'
+	if [ "$rc" != 0 ]; then
+		while IFS= read -r l; do echo "# $l"; done <<<"$err"
+	fi
 	ep check
 	is "$rc" 0 "$1: check agrees that the files are fine"
 	is "$(psql -X -At -d "${name}_ep" -c "SELECT status FROM entrypoint.runs WHERE command = 'migrate'")" \
