@@ -401,7 +401,10 @@ mig_status(struct migrate *mg)
 
 	for (i = 0; i < mg->set.n; i++) {
 		s = status_line(&mg->set, &mg->set.m[i]);
-		if (s == ST_PENDING)
+		/* a pending file is judged as migrate would judge it */
+		if (s == ST_PENDING && mig_parse(&mg->set.m[i]) < 0)
+			bad++;
+		else if (s == ST_PENDING)
 			pending++;
 		else if (s != ST_APPLIED && s != ST_BASELINE)
 			bad++;
@@ -409,8 +412,8 @@ mig_status(struct migrate *mg)
 	if (mg->set.n == 0)
 		printf("no migrations in %s/\n", mg->set.dir);
 	if (bad) {
-		log_error("%zu migration%s changed, missing or failed", bad,
-		    bad == 1 ? " is" : "s are");
+		log_error("%zu migration%s changed, missing, failed or invalid",
+		    bad, bad == 1 ? " is" : "s are");
 		return EXIT_DATAERR;
 	}
 	if (mg->check && pending)

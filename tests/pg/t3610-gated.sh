@@ -152,6 +152,9 @@ run_ep migrate
 is "$rc" 65 "migrate refuses it too"
 run_ep migrate plan
 is "$rc" 65 "and plan"
+run_ep migrate status
+is "$rc" 65 "and status"
+like "$err" '0007_rollback.sql:2: ROLLBACK' "which names it too"
 rm migrations/0007_rollback.sql
 printf 'CREATE TABLE upper (x int);\n' >migrations/0008_upper.SQL
 run_ep check
