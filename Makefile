@@ -3,7 +3,7 @@
 .SUFFIXES:
 .PHONY: all static asan soak test check unit check-sh check-pg check-pid1 \
 	check-static check-container lint cppcheck tidy shellcheck checksrc \
-	hdr-check helpers deps demo bench image fuzz clean help
+	hdr-check helpers deps demo bench image fuzz clean help man install
 
 # Our own variable names start with EP_ so that sub-makes of the static
 # dependencies (OpenSSL, PostgreSQL) never pick them up.
@@ -15,6 +15,7 @@ EP_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 SRCS = \
 	entrypoint/main.c \
 	entrypoint/cmd.c \
+	entrypoint/help.c \
 	entrypoint/migrate.c \
 	entrypoint/migsession.c \
 	entrypoint/migset.c \
@@ -72,6 +73,29 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 	$(CC) -D_GNU_SOURCE -std=c99 -O2 -g -Wall -Wextra -Werror -o $@ $<
 
 helpers: $(HELPER_BINS)
+
+# The man page is printed by the binary from the text of `help`, so the two
+# never disagree.  EP_MAN_BIN is any build that runs on this machine (the
+# dev build, or build/entrypoint-static when there is no libpq-dev).
+EP_MAN_BIN ?= $(BUILD)/entrypoint
+man: $(BUILD)/entrypoint.1
+
+$(BUILD)/entrypoint.1: $(EP_MAN_BIN)
+	@mkdir -p $(@D)
+	$(EP_MAN_BIN) help --man >$@
+
+# make install [DESTDIR=...] [PREFIX=/usr/local] [EP_INSTALL_BIN=...]:
+# the binary, the `shell` link next to it (multi-call: `shell` is
+# `entrypoint shell`) and the man page.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+EP_INSTALL_BIN ?= $(BUILD)/entrypoint
+install: $(EP_INSTALL_BIN) $(BUILD)/entrypoint.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(EP_INSTALL_BIN) $(DESTDIR)$(BINDIR)/entrypoint
+	ln -sf entrypoint $(DESTDIR)$(BINDIR)/shell
+	install -m 0644 $(BUILD)/entrypoint.1 $(DESTDIR)$(MANDIR)/man1/entrypoint.1
 
 -include $(OBJS:.o=.d)
 
@@ -177,3 +201,5 @@ help:
 	@echo 'make bench      side-by-side benchmarks (bench/)'
 	@echo 'make image      the example app image (podman or docker)'
 	@echo 'make deps       install what a fresh Debian 12 machine lacks'
+	@echo 'make man        build/entrypoint.1 (the man page, from `help`)'
+	@echo 'make install    binary, `shell` link, man page (DESTDIR, PREFIX)'

@@ -18,6 +18,7 @@
 #include "audit.h"
 #include "cmd.h"
 #include "exitcode.h"
+#include "help.h"
 #include "log.h"
 #include "mask.h"
 #include "migrate.h"
@@ -38,85 +39,61 @@ struct child_opts {
 	const char *on_exit;		/* command after a one-off run */
 };
 
-static const struct {
-	const char *name, *args, *help;
-} usages[] = {
-	{ "web", "[ARGS...]", "supervise [process.web] (any [process.NAME] "
-	    "works the same way)" },
-	{ "worker", "[ARGS...]", "supervise [process.worker]" },
-	{ "migrate", "[up|status|plan|down|create|baseline|resolve] ...",
-	    "apply or inspect SQL migrations ('migrate --help')" },
-	{ "task", "NAME [--dry-run] [--yes] [-- ARGS...]",
-	    "run a configured one-off task" },
-	{ "tasks", "", "list the tasks with their descriptions and flags" },
-	{ "shell", "[ARGS...]", "interactive console ([shell] command, "
-	    "default /bin/sh) with the app's environment" },
-	{ "run", "CMD [ARGS...]", "run any command with the app's "
-	    "environment" },
-	{ "history", "[-n N] [--task NAME] [--json]",
-	    "the audit trail of one-off runs" },
-	{ "check", "", "validate config, required env, migrations, "
-	    "database" },
-	{ "env", "", "print the environment every process gets, secrets "
-	    "masked" },
-	{ "version", "", "print the version" },
-	{ "help", "[COMMAND]", "this help, or one command's" },
-};
-
-static const struct {
-	int code;
-	const char *meaning;
-} exit_codes[] = {
-	{ EXIT_USAGE, "usage: unknown command or task, bad flags, "
-	    "unsupported --dry-run" },
-	{ EXIT_DATAERR, "a migration is invalid, changed, or its SQL "
-	    "failed" },
-	{ EXIT_UNAVAILABLE, "database unreachable within wait (retry)" },
-	{ EXIT_SOFTWARE, "internal error" },
-	{ EXIT_OSERR, "a system call failed (fork, pipe, ...)" },
-	{ EXIT_TEMPFAIL, "busy: lock held elsewhere past its timeout "
-	    "(retry)" },
-	{ EXIT_NOPERM, "refused: no confirmation, authentication or "
-	    "permission" },
-	{ EXIT_CONFIG, "config: bad INI, missing required env, X and "
-	    "X_FILE both set" },
-	{ EXIT_TIMEOUT, "the task's own timeout fired" },
-	{ EXIT_NOEXEC, "command not executable" },
-	{ EXIT_NOTFOUND, "command not found" },
-};
-
-int
-cmd_wants_help(int argc, char **argv)
+static int
+is_help(const char *s)
 {
-	return argc > 1 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0);
+	return strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0;
+}
+
+const struct help_cmd *
+cmd_help_for(int argc, char **argv)
+{
+	char *words[2];
+	char web[] = "web";
+	int i, n = 0;
+
+	if (argc < 2)
+		return NULL;
+	/* Arguments after the first belong to the child: only
+	 * "web --help" is ours, "run CMD --help" is CMD's. */
+	if (!help_find(argv, 1) || strcmp(argv[0], "run") == 0 ||
+	    strcmp(argv[0], "shell") == 0 || strcmp(argv[0], "web") == 0 ||
+	    strcmp(argv[0], "worker") == 0) {
+		if (!is_help(argv[1]))
+			return NULL;
+		words[0] = help_find(argv, 1) ? argv[0] : web;
+		return help_find(words, 1);
+	}
+	/* task NAME --help is that task's help (cmd_task) */
+	if (strcmp(argv[0], "task") == 0 && argv[1][0] != '-')
+		return NULL;
+	words[n++] = argv[0];
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (is_help(argv[i]))
+			return help_find(words, n);
+		if (argv[i][0] != '-' && n < 2)
+			words[n++] = argv[i];
+	}
+	return NULL;
 }
 
 void
 cmd_usage(const char *name, void *stream)
 {
-	FILE *f = stream;
-	size_t i;
+	char *words[2] = { NULL, NULL };
+	char *copy = name ? xstrdup(name) : NULL, *sp;
+	int n = 0;
 
-	if (name) {
-		for (i = 0; i < ARRAY_LEN(usages); i++) {
-			if (strcmp(usages[i].name, name) != 0)
-				continue;
-			fprintf(f, "usage: entrypoint [-c FILE] %s %s\n\n%s\n",
-			    usages[i].name, usages[i].args, usages[i].help);
-			return;
+	if (copy) {
+		words[n++] = copy;
+		sp = strchr(copy, ' ');
+		if (sp) {
+			*sp = '\0';
+			words[n++] = sp + 1;
 		}
 	}
-	fprintf(f, "usage: entrypoint [-c FILE] COMMAND [ARGS...]\n\n"
-	    "commands:\n");
-	for (i = 0; i < ARRAY_LEN(usages); i++)
-		fprintf(f, "  %-8s %s\n", usages[i].name, usages[i].help);
-	fprintf(f, "\nconfig: -c FILE, else $ENTRYPOINT_CONFIG, else "
-	    "./entrypoint.ini\n\nexit codes:\n"
-	    "  0..255   the command's own; 128+N when it died of signal N\n");
-	for (i = 0; i < ARRAY_LEN(exit_codes); i++)
-		fprintf(f, "  %-8d %s\n", exit_codes[i].code,
-		    exit_codes[i].meaning);
+	help_print(n ? help_find(words, n) : NULL, stream);
+	free(copy);
 }
 
 /* Flush stdout and report a write error (a full disk, a closed pipe). */
@@ -130,11 +107,80 @@ finish_output(int code)
 	return code;
 }
 
+/*
+ * help [COMMAND [SUBCOMMAND]] [--man]: the list, one command's help, or
+ * the man page.  An unknown command is a usage error, with a suggestion.
+ */
+/* How many words c names (1 or 2). */
+static int
+help_words(const struct help_cmd *c)
+{
+	return strchr(c->name, ' ') ? 2 : 1;
+}
+
 int
 cmd_help(struct config *cfg, int argc, char **argv)
 {
+	const struct help_cmd *c = NULL, *h;
+	const char *names[64];
+	size_t n = 0;
+
 	(void)cfg;
-	cmd_usage(argc > 1 ? argv[1] : NULL, stdout);
+	if (argc == 2 && strcmp(argv[1], "--man") == 0) {
+		help_man(stdout);
+		return finish_output(EXIT_OK);
+	}
+	if (argc > 1)
+		c = help_find(argv + 1, argc - 1);
+	if (argc > 1 && (!c || help_words(c) != argc - 1)) {
+		for (h = help_cmds; h->name && n < ARRAY_LEN(names); h++)
+			if (!strchr(h->name, ' '))
+				names[n++] = h->name;
+		if (argc == 2 && closest_name(argv[1], names, n))
+			log_error("no help for \"%s\"; did you mean \"%s\"?",
+			    argv[1], closest_name(argv[1], names, n));
+		else
+			log_error("no help for \"%s%s%s\" (see 'entrypoint "
+			    "help')", argv[1], argc > 2 ? " " : "",
+			    argc > 2 ? argv[2] : "");
+		return EXIT_USAGE;
+	}
+	help_print(c, stdout);
+	return finish_output(EXIT_OK);
+}
+
+int
+cmd_help_print(const struct help_cmd *c)
+{
+	help_print(c, stdout);
+	return finish_output(EXIT_OK);
+}
+
+/*
+ * completion bash|zsh: the script.  completion tasks|processes: the
+ * configured names, one a line (what the script asks while completing).
+ */
+int
+cmd_completion(struct config *cfg, int argc, char **argv)
+{
+	size_t i;
+
+	if (argc != 2) {
+		log_error(argc < 2 ? "missing shell (bash or zsh)" :
+		    "unexpected argument \"%s\"", argv[argc < 2 ? 0 : 2]);
+		cmd_usage("completion", stderr);
+		return EXIT_USAGE;
+	}
+	if (cfg && strcmp(argv[1], "tasks") == 0) {
+		for (i = 0; i < cfg->ntasks; i++)
+			printf("%s\n", cfg->tasks[i].name);
+	} else if (cfg && strcmp(argv[1], "processes") == 0) {
+		for (i = 0; i < cfg->nprocs; i++)
+			printf("%s\n", cfg->procs[i].name);
+	} else if (help_completion(argv[1], stdout) < 0) {
+		log_error("unsupported shell \"%s\" (bash or zsh)", argv[1]);
+		return EXIT_USAGE;
+	}
 	return finish_output(EXIT_OK);
 }
 
@@ -508,6 +554,61 @@ unknown_task(const struct config *cfg, const char *name)
 	return EXIT_USAGE;
 }
 
+/* A duration in the unit it was most likely written in: 10m, 90s, 1500ms. */
+static void
+put_duration(long ms)
+{
+	if (ms % 3600000 == 0)
+		printf("%ldh", ms / 3600000);
+	else if (ms % 60000 == 0)
+		printf("%ldm", ms / 60000);
+	else if (ms % 1000 == 0)
+		printf("%lds", ms / 1000);
+	else
+		printf("%ldms", ms);
+}
+
+/*
+ * task NAME --help: what the config says about that task, and how to run
+ * it.
+ */
+static int
+task_help(const struct config *cfg, const struct task_conf *t)
+{
+	printf("usage: entrypoint [-c FILE] task %s%s [--yes] [-- ARGS...]\n\n"
+	    "%s\n\n", t->name, t->dry_run == DRY_RUN_UNSUPPORTED ? "" :
+	    " [--dry-run]", *t->description ? t->description :
+	    "(no description)");
+	printf("  command:    %s\n", t->command);
+	printf("  dry run:    ");
+	if (t->dry_run == DRY_RUN_FLAG)
+		printf("--dry-run appends \"%s\" and sets DRY_RUN=1 "
+		    "(dry_run = flag:%s)\n", t->dry_run_flag, t->dry_run_flag);
+	else if (t->dry_run == DRY_RUN_ENV)
+		printf("--dry-run sets DRY_RUN=1 (dry_run = env)\n");
+	else
+		printf("not supported: --dry-run is refused, exit 64 "
+		    "(dry_run = unsupported)\n");
+	printf("  confirm:    %s\n", t->confirm ? "yes: asks on a terminal; "
+	    "without one, pass --yes (else exit 77)" : "no");
+	printf("  timeout:    ");
+	if (t->timeout_ms) {
+		put_duration(t->timeout_ms);
+		printf(": then TERM, KILL after the grace, exit 124\n");
+	} else {
+		printf("none\n");
+	}
+	printf("  exclusive:  %s\n", t->exclusive ? "yes: one run at a time "
+	    "across all machines; another run exits 75" : "no");
+	printf("  config:     [task.%s] in %s:%d\n\nrun it:\n", t->name,
+	    cfg->path ? cfg->path : "entrypoint.ini", t->line);
+	if (t->dry_run != DRY_RUN_UNSUPPORTED)
+		printf("  entrypoint task %s --dry-run\n", t->name);
+	printf("  entrypoint task %s%s\n", t->name, t->confirm ? " --yes" :
+	    "");
+	return finish_output(EXIT_OK);
+}
+
 int
 cmd_task(struct config *cfg, int argc, char **argv)
 {
@@ -516,12 +617,14 @@ cmd_task(struct config *cfg, int argc, char **argv)
 	struct child_opts o;
 	struct strv extra = { NULL, 0, 0 };
 	char **base, **full;
-	int i, dry_run = 0, yes = 0, code;
+	int i, dry_run = 0, yes = 0, help = 0, code;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
+		} else if (is_help(argv[i])) {
+			help = 1;
 		} else if (strcmp(argv[i], "--dry-run") == 0) {
 			dry_run = 1;
 		} else if (strcmp(argv[i], "--yes") == 0 ||
@@ -546,6 +649,8 @@ cmd_task(struct config *cfg, int argc, char **argv)
 	t = config_task(cfg, name);
 	if (!t)
 		return unknown_task(cfg, name);
+	if (help)
+		return task_help(cfg, t);
 	if (dry_run && t->dry_run == DRY_RUN_UNSUPPORTED) {
 		log_error("task \"%s\" does not support --dry-run (dry_run = "
 		    "unsupported); nothing was run", t->name);

@@ -42,8 +42,9 @@ static const struct cmd_struct commands[] = {
 	{ "shell", cmd_shell, NEEDS_CONFIG | NEEDS_ENV },
 	{ "run", cmd_run, NEEDS_CONFIG | NEEDS_ENV },
 	{ "history", cmd_history, NEEDS_CONFIG | NEEDS_ENV },
-	{ "check", cmd_check, NEEDS_CONFIG | NEEDS_ENV },
+	{ "check", cmd_check, NEEDS_CONFIG },
 	{ "env", cmd_env, NEEDS_CONFIG },
+	{ "completion", cmd_completion, NEEDS_CONFIG },
 	{ "version", cmd_version, 0 },
 	{ "help", cmd_help, 0 },
 };
@@ -141,10 +142,51 @@ usage_error(const char *what, const char *arg)
 	return EXIT_USAGE;
 }
 
+/*
+ * Multi-call: started as "shell" (a link to the binary, in any directory)
+ * we are `entrypoint shell`, every argument the shell's.
+ */
+static int
+called_as_shell(const char *argv0)
+{
+	const char *base = argv0 ? strrchr(argv0, '/') : NULL;
+
+	base = base ? base + 1 : argv0;
+	return base && strcmp(base, "shell") == 0;
+}
+
+/* Does this run of cmd need the config?  Completion scripts do not. */
+static int
+needs_config(const struct cmd_struct *cmd, int argc, char **argv)
+{
+	if (cmd->fn == cmd_completion)
+		return argc > 1 && (strcmp(argv[1], "tasks") == 0 ||
+		    strcmp(argv[1], "processes") == 0);
+	return (cmd->needs & NEEDS_CONFIG) != 0;
+}
+
+/* task NAME --help shows the config only: no secrets needed. */
+static int
+needs_env(const struct cmd_struct *cmd, int argc, char **argv)
+{
+	int i;
+
+	if (!(cmd->needs & NEEDS_ENV))
+		return 0;
+	for (i = 1; cmd->fn == cmd_task && i < argc &&
+	    strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return 0;
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
+	static char shell_name[] = "shell";
 	const struct cmd_struct *cmd;
+	const struct help_cmd *help;
 	struct config cfg;
 	const char *config_path = NULL, *debug;
 	int i = 1, code;
@@ -156,7 +198,11 @@ main(int argc, char **argv)
 	debug = getenv("ENTRYPOINT_DEBUG");
 	log_set_debug(debug && *debug && strcmp(debug, "0") != 0);
 
-	while (i < argc && argv[i][0] == '-') {
+	if (argc > 0 && called_as_shell(argv[0])) {
+		argv[0] = shell_name;
+		i = 0;
+	}
+	while (i > 0 && i < argc && argv[i][0] == '-') {
 		if (strcmp(argv[i], "-c") == 0 ||
 		    strcmp(argv[i], "--config") == 0) {
 			if (i + 1 >= argc)
@@ -186,12 +232,11 @@ main(int argc, char **argv)
 	argv += i;
 
 	cmd = get_command(argv[0]);
-	if (cmd && cmd_wants_help(argc, argv)) {
-		cmd_usage(cmd->name, stdout);
-		return EXIT_OK;
-	}
+	help = cmd ? cmd_help_for(argc, argv) : NULL;
+	if (help)
+		return cmd_help_print(help);
 	log_set_command(argv[0]);
-	if (cmd && !(cmd->needs & NEEDS_CONFIG))
+	if (cmd && !needs_config(cmd, argc, argv))
 		return cmd->fn(NULL, argc, argv);
 
 	code = config_load(&cfg, config_path, environ);
@@ -211,14 +256,14 @@ main(int argc, char **argv)
 			config_release(&cfg);
 			return code;
 		}
-		if (cmd_wants_help(argc, argv)) {
-			cmd_usage("web", stdout);
+		help = cmd_help_for(argc, argv);
+		if (help) {
 			config_release(&cfg);
-			return EXIT_OK;
+			return cmd_help_print(help);
 		}
 		cmd = get_command("web");
 	}
-	if ((cmd->needs & NEEDS_ENV) && config_require_env(&cfg) < 0) {
+	if (needs_env(cmd, argc, argv) && config_require_env(&cfg) < 0) {
 		config_release(&cfg);
 		return EXIT_CONFIG;
 	}
