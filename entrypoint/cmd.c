@@ -9,10 +9,13 @@
  * `docker exec app entrypoint shell` sees exactly what `web` sees.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -326,6 +329,54 @@ drop_privileges(const char *user, struct spawn_opts *so)
 }
 
 /*
+ * Why path could not be executed, errno err: "command not found", "is a
+ * directory", or for a script whose #! interpreter is missing, that
+ * interpreter (execve says ENOENT for both, bash says "required file not
+ * found"; the exit code stays 127 as bash's).  buf holds the message when
+ * it is built.
+ */
+static int
+is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static const char *
+exec_reason(const char *path, int err, char *buf, size_t size)
+{
+	char head[256], *p, *end;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (!path || stat(path, &st) < 0)
+		return err == ENOENT ? "command not found" : strerror(err);
+	if (S_ISDIR(st.st_mode))
+		return "is a directory";
+	if (err != ENOENT && err != ENOEXEC)
+		return strerror(err);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	n = fd < 0 ? -1 : read_nointr(fd, head, sizeof(head) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n < 2 || head[0] != '#' || head[1] != '!')
+		return err == ENOENT ? "command not found" : strerror(err);
+	head[n] = '\0';
+	for (p = head + 2; *p == ' ' || *p == '\t'; p++)
+		;
+	end = p + strcspn(p, " \t\r\n");
+	*end = '\0';
+	if (!*p)
+		snprintf(buf, size, "its #! line names no interpreter");
+	else
+		snprintf(buf, size, "its interpreter \"%s\" (the #! line) "
+		    "was not found", p);
+	return buf;
+}
+
+/*
  * Start the child described by o and supervise it to the end.  Return its
  * exit code (or ours when it could not start).  Audit rows are written
  * before the spawn and after the loop, never inside it.
@@ -338,8 +389,8 @@ run_child(const struct config *cfg, const struct child_opts *o)
 	struct supervise_opts sup;
 	struct supervise_result res;
 	struct env env = { { NULL, 0, 0 } };
-	char *path = NULL;
-	int code, exec_failed, tty = own_terminal();
+	char *path = NULL, why[PATH_MAX + 64];
+	int code, err, exec_failed, tty = own_terminal();
 	pid_t pid;
 
 	memset(&ar, 0, sizeof(ar));
@@ -371,6 +422,11 @@ run_child(const struct config *cfg, const struct child_opts *o)
 		    strerror(errno));
 		goto done;
 	}
+	if (is_dir(path)) {
+		code = EXIT_NOEXEC;
+		log_error("could not run \"%s\": is a directory", o->argv[0]);
+		goto done;
+	}
 	so.argv = o->argv;
 	so.path = path;
 	so.envp = env_envp(&env);
@@ -387,9 +443,10 @@ run_child(const struct config *cfg, const struct child_opts *o)
 		goto done;
 	}
 	if (pid < 0) {
-		code = spawn_exit_code(errno);
+		err = errno;
+		code = spawn_exit_code(err);
 		log_error("could not run \"%s\": %s", o->argv[0],
-		    errno == ENOENT ? "command not found" : strerror(errno));
+		    exec_reason(path, err, why, sizeof(why)));
 		goto done;
 	}
 	memset(&sup, 0, sizeof(sup));

@@ -300,6 +300,37 @@ expand_at(struct strbuf *sb, const char *s, size_t *pos,
 	}
 }
 
+/*
+ * Is there a "$NAME" without braces in s?  In the release it would be
+ * recorded as that text, so it is refused.  Return 1 with *name set to
+ * NAME (a static buffer), else 0.  "$$" is a literal '$'.
+ */
+static int
+bare_var(const char *s, const char **name)
+{
+	static char buf[CONFIG_NAME_MAX + 1];
+	size_t n;
+
+	for (; *s; s++) {
+		if (s[0] == '$' && s[1] == '$') {
+			s++;
+			continue;
+		}
+		if (s[0] != '$' || !(isalpha((unsigned char)s[1]) ||
+		    s[1] == '_'))
+			continue;
+		n = strspn(s + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+		    "qrstuvwxyz0123456789_");
+		if (n > CONFIG_NAME_MAX)
+			n = CONFIG_NAME_MAX;
+		memcpy(buf, s + 1, n);
+		buf[n] = '\0';
+		*name = buf;
+		return 1;
+	}
+	return 0;
+}
+
 char *
 config_expand(const char *s, const struct env *env, const char **err)
 {
@@ -1211,6 +1242,11 @@ apply_inst(struct parser *p, const struct inst *in, const char *title,
 				    k->key, why);
 			continue;
 		}
+		if (strcmp(k->key, "release") == 0 &&
+		    bare_var(in->raw[i].val, &why))
+			return perr(p, in->raw[i].line, "invalid release in "
+			    "section [%s]: \"%s\" is not expanded there; write "
+			    "${%s}", title, in->raw[i].val, why);
 		v = config_expand(in->raw[i].val, env, &why);
 		if (!v)
 			return perr(p, in->raw[i].line, "invalid value of \"%s\" "

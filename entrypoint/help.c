@@ -227,6 +227,7 @@ help_man(FILE *f)
 	fprintf(f, ".\\\" entrypoint(1), printed by 'entrypoint help --man' "
 	    "from the text of 'entrypoint help'\n"
 	    ".TH ENTRYPOINT 1 \"\" \"entrypoint %s\" \"User Commands\"\n"
+	    ".nh\n.ad l\n"
 	    ".SH NAME\nentrypoint, shell \\- the ENTRYPOINT and PID 1 of an "
 	    "application's container image\n.SH SYNOPSIS\n"
 	    ".B entrypoint\n[\\fB\\-c\\fR \\fIFILE\\fR] \\fICOMMAND\\fR "
