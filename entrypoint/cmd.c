@@ -136,7 +136,7 @@ cmd_help(struct config *cfg, int argc, char **argv)
 	if (argc > 1)
 		c = help_find(argv + 1, argc - 1);
 	if (argc > 1 && (!c || help_words(c) != argc - 1)) {
-		for (h = help_cmds; h->name && n < ARRAY_LEN(names); h++)
+		for (h = help_all(); h->name && n < ARRAY_LEN(names); h++)
 			if (!strchr(h->name, ' '))
 				names[n++] = h->name;
 		if (argc == 2 && closest_name(argv[1], names, n))

@@ -8,11 +8,12 @@
 
 #include "exitcode.h"
 #include "help.h"
+#include "migrate.h"
 #include "util.h"
 
 #define OPTS(...) ((const struct help_opt[]){ __VA_ARGS__, { NULL, NULL } })
 
-const struct help_cmd help_cmds[] = {
+static const struct help_cmd help_cmds[] = {
 	{ "web", "[ARGS...]", "supervise [process.web] (any [process.NAME] "
 	    "works the same way)",
 	    "Starts the configured command with ARGS appended, as PID 1 or "
@@ -23,32 +24,6 @@ const struct help_cmd help_cmds[] = {
 	    "apply or inspect SQL migrations",
 	    "Without a subcommand: apply the pending migrations (migrate up).",
 	    OPTS({ "--dry-run", "the same as 'migrate plan'" }) },
-	{ "migrate up", "", "apply the pending migrations, each in its own "
-	    "transaction with its record", NULL, NULL },
-	{ "migrate status", "[--check]", "applied, pending, changed and "
-	    "missing migrations, one line each", NULL,
-	    OPTS({ "--check", "exit 1 when anything is pending" }) },
-	{ "migrate plan", "[--json] [--strict]", "apply the pending migrations "
-	    "inside a transaction, report the locks each statement takes, "
-	    "then roll back", NULL,
-	    OPTS({ "--json", "one JSON object per statement" },
-		{ "--strict", "exit 65 when a statement takes a lock that "
-		    "blocks the app's traffic" }) },
-	{ "migrate down", "[N] [--yes] [--dry-run]", "revert the last N "
-	    "migrations (default 1) with their down sections",
-	    "Asks on a terminal; without one, needs --yes.",
-	    OPTS({ "--yes", "do not ask" },
-		{ "--dry-run", "revert inside a transaction, then roll back" }) },
-	{ "migrate create", "NAME", "write a new empty migration file with "
-	    "the next version", NULL, NULL },
-	{ "migrate baseline", "VERSION", "mark every migration up to VERSION "
-	    "applied without running it (adopting an existing database)",
-	    NULL, NULL },
-	{ "migrate resolve", "VERSION --applied|--rolled-back", "settle a "
-	    "failed non-transactional migration after fixing it by hand",
-	    NULL,
-	    OPTS({ "--applied", "record it as applied" },
-		{ "--rolled-back", "forget the failed attempt" }) },
 	{ "task", "NAME [--dry-run] [--yes] [-- ARGS...]",
 	    "run a configured one-off task",
 	    "'entrypoint task NAME --help' shows that task's description, "
@@ -118,6 +93,42 @@ static const struct {
 	{ EXIT_NOTFOUND, "command not found" },
 };
 
+/*
+ * The table with migrate's subcommands from migrate's own table
+ * (migrate_commands()), after "migrate".  Built once; static storage.
+ */
+const struct help_cmd *
+help_all(void)
+{
+	static struct help_cmd all[ARRAY_LEN(help_cmds) + 32];
+	static char names[32][64];
+	const struct help_cmd *c;
+	const struct migrate_cmd *mc;
+	const char *args;
+	size_t n = 0, i, nm;
+
+	if (all[0].name)
+		return all;
+	for (c = help_cmds; c->name; c++) {
+		all[n++] = *c;
+		if (strcmp(c->name, "migrate") != 0)
+			continue;
+		mc = migrate_commands(&nm);
+		for (i = 0; i < nm && i < ARRAY_LEN(names); i++) {
+			snprintf(names[i], sizeof(names[i]), "migrate %s",
+			    mc[i].name);
+			args = strchr(mc[i].synopsis, ' ');
+			all[n].name = names[i];
+			all[n].args = args ? args + 1 : "";
+			all[n].summary = mc[i].help;
+			all[n].text = NULL;
+			all[n++].opts = NULL;
+		}
+	}
+	all[n].name = NULL;
+	return all;
+}
+
 static int
 is_sub(const struct help_cmd *c)
 {
@@ -153,7 +164,7 @@ help_find(char *const *words, int n)
 	int k;
 
 	for (k = 1; k <= n && k <= 2; k++)
-		for (c = help_cmds; c->name; c++)
+		for (c = help_all(); c->name; c++)
 			if (name_is(c, words, k))
 				best = c;
 	return best;
@@ -172,7 +183,7 @@ help_print(const struct help_cmd *c, FILE *f)
 		if (c->text)
 			fprintf(f, "\n%s\n", c->text);
 		len = strlen(c->name);
-		for (i = 0, s = help_cmds; s->name; s++) {
+		for (i = 0, s = help_all(); s->name; s++) {
 			if (strncmp(s->name, c->name, len) != 0 ||
 			    s->name[len] != ' ')
 				continue;
@@ -188,7 +199,7 @@ help_print(const struct help_cmd *c, FILE *f)
 	}
 	fprintf(f, "usage: entrypoint [-c FILE] COMMAND [ARGS...]\n\n"
 	    "commands:\n");
-	for (s = help_cmds; s->name; s++)
+	for (s = help_all(); s->name; s++)
 		if (!is_sub(s))
 			fprintf(f, "  %-10s %s\n", s->name, s->summary);
 	fprintf(f, "\n'entrypoint COMMAND --help' for one command; the name "
@@ -241,7 +252,7 @@ help_man(FILE *f)
 	    "app's PostgreSQL.\n.PP\nInvoked under the name \\fBshell\\fR "
 	    "(a link to the binary) it is \\fBentrypoint shell\\fR.\n"
 	    ".SH COMMANDS\n", EP_VERSION);
-	for (c = help_cmds; c->name; c++) {
+	for (c = help_all(); c->name; c++) {
 		fprintf(f, ".TP\n.B ");
 		roff(f, c->name);
 		if (*c->args) {
@@ -308,12 +319,12 @@ put_words(FILE *f, const struct help_cmd *c)
 	size_t len = strlen(c->name);
 
 	fprintf(f, "\t'%s') echo '", c->name);
-	for (s = help_cmds; s->name; s++)
+	for (s = help_all(); s->name; s++)
 		if (strncmp(s->name, c->name, len) == 0 &&
 		    s->name[len] == ' ')
 			fprintf(f, "%s ", s->name + len + 1);
 	if (strcmp(c->name, "help") == 0)
-		for (s = help_cmds; s->name; s++)
+		for (s = help_all(); s->name; s++)
 			if (!is_sub(s))
 				fprintf(f, "%s ", s->name);
 	fputs("--help", f);
@@ -335,11 +346,11 @@ put_words_fn(FILE *f)
 
 	fputs("_entrypoint_words() {\n\tcase $1 in\n\t'') echo '-c --config "
 	    "--help --version", f);
-	for (c = help_cmds; c->name; c++)
+	for (c = help_all(); c->name; c++)
 		if (!is_sub(c))
 			fprintf(f, " %s", c->name);
 	fputs("';;\n", f);
-	for (c = help_cmds; c->name; c++)
+	for (c = help_all(); c->name; c++)
 		put_words(f, c);
 	fputs("\tesac\n}\n", f);
 }

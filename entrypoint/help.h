@@ -28,8 +28,11 @@ struct help_cmd {
 	const struct help_opt *opts;	/* ends with { NULL, NULL }, or NULL */
 };
 
-/* The table, ends with a NULL name. */
-extern const struct help_cmd help_cmds[];
+/*
+ * Every command and subcommand, ending with a NULL name.  migrate's
+ * subcommands come from migrate's own table (migrate_commands()).
+ */
+const struct help_cmd *help_all(void);
 
 /*
  * The entry for the longest run of words[0..n) that names a command

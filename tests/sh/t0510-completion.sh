@@ -48,7 +48,7 @@ like "$got" "(^| )completion " "every command of help"
 like "$got" "(^| )scheduler " "and the configured processes"
 is "$(complete_words mig)" "migrate " "a prefix completes to the command"
 is "$(complete_words migrate st)" "status " "migrate completes subcommands"
-like "$(complete_words migrate down --)" "--dry-run --help --yes" \
+is "$(complete_words migrate resolve 1 --)" "--applied --help --rolled-back " \
 	"a subcommand completes its flags"
 is "$(complete_words task back)" "backfill-profiles backup " \
 	"task completes the configured task names"
