@@ -803,55 +803,414 @@ cmd_env(struct config *cfg, int argc, char **argv)
 	return finish_output(EXIT_OK);
 }
 
-/* One "ok"/"error" line of `check`; return 1 when it is an error. */
-static int
-check_command(const struct config *cfg, const char *what,
-    const char *command)
-{
-	char **argv = split_command(what, command);
-	char *path;
+/* ---- check ---------------------------------------------------------- */
 
-	if (!argv)
-		return 1;
-	path = spawn_resolve(argv[0], env_envp(&cfg->env));
-	if (!path) {
-		log_error("%s: could not find \"%s\": %s", what, argv[0],
-		    errno == ENOENT ? "command not found" : strerror(errno));
-		strv_free(argv);
-		return 1;
+/* One finding of `check`. */
+struct finding {
+	enum log_level lvl;	/* LOG_INFO: ok */
+	int code;		/* the exit code it stands for; 0 for ok */
+	char *what;		/* "task backfill", "database" */
+	char *file;		/* NULL when it has no place */
+	int line;		/* 0 when none */
+	char *msg;
+};
+
+struct check {
+	struct finding *f;
+	size_t n, cap;
+	const char *what;	/* the check running now */
+	size_t first;		/* its first finding */
+	const struct config *cfg;
+};
+
+/* Join lines: libpq's hints come after a newline and a tab. */
+static void
+one_line(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (*s != '\n') {
+			*w++ = *s;
+			continue;
+		}
+		*w++ = ' ';
+		while (s[1] == ' ' || s[1] == '\t')
+			s++;
 	}
-	printf("ok  %-24s %s\n", what, path);
-	free(path);
-	strv_free(argv);
-	return 0;
+	*w = '\0';
 }
 
+/*
+ * Add a finding.  A message that starts with "FILE:LINE: " (config and
+ * migration errors do) has its place split off; where is "FILE:LINE" or
+ * "FILE" otherwise.
+ */
+static void
+add_finding(struct check *ck, enum log_level lvl, int code,
+    const char *where, const char *msg)
+{
+	struct finding *f;
+	const char *colon, *p;
+	long line = 0;
+
+	if (ck->n == ck->cap) {
+		ck->cap = ck->cap ? 2 * ck->cap : 16;
+		ck->f = xrealloc(ck->f, ck->cap * sizeof(*ck->f));
+	}
+	f = &ck->f[ck->n++];
+	memset(f, 0, sizeof(*f));
+	f->lvl = lvl;
+	f->code = code;
+	f->what = xstrdup(ck->what);
+	colon = strchr(msg, ':');
+	if (!where && colon && colon > msg && !memchr(msg, ' ',
+	    (size_t)(colon - msg))) {
+		for (p = colon + 1; *p >= '0' && *p <= '9'; p++)
+			line = line * 10 + (*p - '0');
+		if (p > colon + 1 && p[0] == ':' && p[1] == ' ' &&
+		    line < 1000000) {
+			f->file = xstrndup(msg, (size_t)(colon - msg));
+			f->line = (int)line;
+			msg = p + 2;
+		}
+	}
+	if (where) {
+		colon = strrchr(where, ':');
+		if (colon && colon[1] >= '0' && colon[1] <= '9') {
+			f->file = xstrndup(where, (size_t)(colon - where));
+			(void)parse_long(colon + 1, 0, 1000000, &line);
+			f->line = (int)line;
+		} else {
+			f->file = xstrdup(where);
+		}
+	}
+	f->msg = xstrdup(msg);
+	one_line(f->msg);
+}
+
+/* The log sink while checks run: what they log becomes a finding. */
+static void
+check_sink(enum log_level lvl, const char *msg, void *arg)
+{
+	add_finding(arg, lvl, 0, NULL, msg);
+}
+
+/* Start the check named what: what it logs from now on is its. */
+static void
+check_begin(struct check *ck, const char *what)
+{
+	ck->what = what;
+	ck->first = ck->n;
+}
+
+/*
+ * End the current check with code: its logged errors stand for code;
+ * one that failed without logging gets a line saying so; ok_text, when
+ * the check passed, is its "ok" line.
+ */
+static void
+check_end(struct check *ck, int code, const char *ok_text)
+{
+	size_t i;
+	int said = 0;
+
+	for (i = ck->first; i < ck->n; i++)
+		if (ck->f[i].lvl == LOG_ERROR) {
+			if (!ck->f[i].code)
+				ck->f[i].code = code ? code : EXIT_SOFTWARE;
+			said = 1;
+		}
+	if (code && !said)
+		add_finding(ck, LOG_ERROR, code, NULL, "failed");
+	else if (!code && ok_text && !said)
+		add_finding(ck, LOG_INFO, 0, NULL, ok_text);
+}
+
+/* migrate_check()'s steps. */
+static void
+check_migrate_step(void *arg, const char *what, int code, const char *text)
+{
+	struct check *ck = arg;
+
+	if (code < 0)
+		check_begin(ck, what);
+	else
+		check_end(ck, code, text);
+}
+
+/*
+ * A script's #! interpreter: NULL when path is no script or its
+ * interpreter is there, else why not (in buf).  #!/usr/bin/env NAME
+ * looks NAME up on the child's PATH, as env will.
+ */
+static const char *
+check_interpreter(const char *path, char *const *envp, char *buf,
+    size_t size)
+{
+	char head[256], *p, *end, *arg = NULL, *found;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	n = fd < 0 ? -1 : read_nointr(fd, head, sizeof(head) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n < 2 || head[0] != '#' || head[1] != '!')
+		return NULL;
+	head[n] = '\0';
+	head[strcspn(head, "\r\n")] = '\0';
+	for (p = head + 2; *p == ' ' || *p == '\t'; p++)
+		;
+	end = p + strcspn(p, " \t");
+	if (*end) {
+		*end = '\0';
+		for (arg = end + 1; *arg == ' ' || *arg == '\t'; arg++)
+			;
+		arg[strcspn(arg, " \t")] = '\0';
+	}
+	if (!*p) {
+		snprintf(buf, size, "\"%s\": its #! line names no interpreter",
+		    path);
+		return buf;
+	}
+	if (access(p, X_OK) < 0) {
+		snprintf(buf, size, "\"%s\": its interpreter \"%s\" (the #! "
+		    "line) %s", path, p, errno == ENOENT ? "was not found" :
+		    "is not executable");
+		return buf;
+	}
+	if (arg && *arg && *arg != '-' && strcmp(strrchr(p, '/') ?
+	    strrchr(p, '/') + 1 : p, "env") == 0) {
+		found = spawn_resolve(arg, envp);
+		if (!found) {
+			snprintf(buf, size, "\"%s\": its interpreter \"%s\" "
+			    "(#!%s %s) is not on PATH", path, arg, p, arg);
+			return buf;
+		}
+		free(found);
+	}
+	return NULL;
+}
+
+/*
+ * Would command start?  Split as the run would, resolved on the child's
+ * PATH, executable, not a directory, its #! interpreter there.
+ */
+static void
+check_exec(struct check *ck, const char *what, const char *where,
+    const char *command, int warn_only)
+{
+	char **argv, *path;
+	char why[PATH_MAX + 256], ok_text[PATH_MAX + 16];
+	const char *bad = NULL;
+	char *const *envp = env_envp(&ck->cfg->env);
+	int code = 0;
+
+	check_begin(ck, what);
+	argv = split_command(what, command);
+	if (!argv) {
+		check_end(ck, EXIT_CONFIG, NULL);
+		return;
+	}
+	path = spawn_resolve(argv[0], envp);
+	if (!path) {
+		code = spawn_exit_code(errno);
+		snprintf(why, sizeof(why), "\"%s\": %s", argv[0],
+		    code == EXIT_NOTFOUND ? "command not found on PATH" :
+		    "found but not executable");
+		bad = why;
+	} else if (is_dir(path)) {
+		code = EXIT_NOEXEC;
+		snprintf(why, sizeof(why), "\"%s\": is a directory", path);
+		bad = why;
+	} else if (access(path, X_OK) < 0) {
+		code = spawn_exit_code(errno);
+		snprintf(why, sizeof(why), "\"%s\": %s", path,
+		    code == EXIT_NOTFOUND ? "command not found" :
+		    "not executable");
+		bad = why;
+	} else if ((bad = check_interpreter(path, envp, why, sizeof(why)))) {
+		code = EXIT_NOTFOUND;
+	}
+	if (bad)
+		add_finding(ck, warn_only ? LOG_WARN : LOG_ERROR,
+		    warn_only ? 0 : code, where, bad);
+	snprintf(ok_text, sizeof(ok_text), "%s", path ? path : "");
+	check_end(ck, 0, bad ? NULL : ok_text);
+	free(path);
+	strv_free(argv);
+}
+
+/* [app] user: it exists here, and we can become it. */
+static void
+check_user(struct check *ck)
+{
+	struct spawn_opts so;
+	char text[128];
+
+	check_begin(ck, "user");
+	memset(&so, 0, sizeof(so));
+	if (spawn_resolve_user(ck->cfg->app.user, &so) < 0) {
+		check_end(ck, EXIT_CONFIG, NULL);
+		return;
+	}
+	if (geteuid() != 0 && (so.uid != geteuid() || so.gid != getegid()))
+		add_finding(ck, LOG_ERROR, EXIT_NOPERM, ck->cfg->path,
+		    "cannot switch to this user: running as a user that is "
+		    "neither root nor it");
+	snprintf(text, sizeof(text), "%s (uid %ld, gid %ld)",
+	    ck->cfg->app.user, (long)so.uid, (long)so.gid);
+	check_end(ck, 0, text);
+	spawn_release_user(&so);
+}
+
+/* The exit code that wins: config before commands, before the database. */
+static int
+severity(int code)
+{
+	static const int order[] = { EXIT_CONFIG, EXIT_NOTFOUND, EXIT_NOEXEC,
+		EXIT_NOPERM, EXIT_DATAERR, EXIT_UNAVAILABLE, EXIT_TEMPFAIL,
+		EXIT_OSERR, EXIT_SOFTWARE };
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(order); i++)
+		if (order[i] == code)
+			return (int)(ARRAY_LEN(order) - i) + 1;
+	return code ? 1 : 0;
+}
+
+static const char *const finding_level[] = { "debug", "ok", "warning",
+	"error" };
+
+static void
+print_finding(const struct finding *f, int json)
+{
+	char what[256], file[PATH_MAX * 2 + 8], msg[8192];
+
+	if (!json) {
+		printf("%-7s %-24s ", finding_level[f->lvl], f->what);
+		if (f->file && f->line)
+			printf("%s:%d: ", f->file, f->line);
+		else if (f->file && f->lvl != LOG_INFO)
+			printf("%s: ", f->file);
+		printf("%s\n", f->msg);
+		return;
+	}
+	log_json_escape(what, sizeof(what), f->what);
+	log_json_escape(msg, sizeof(msg), f->msg);
+	printf("{\"level\":\"%s\",\"check\":%s", finding_level[f->lvl], what);
+	if (f->file) {
+		log_json_escape(file, sizeof(file), f->file);
+		printf(",\"file\":%s", file);
+	}
+	if (f->line)
+		printf(",\"line\":%d", f->line);
+	if (f->code)
+		printf(",\"code\":%d", f->code);
+	printf(",\"message\":%s}\n", msg);
+}
+
+/*
+ * entrypoint check [--json]: every problem a deploy would trip over, in
+ * one run, one line (or JSON object) each, then exit with the most
+ * severe one's code.  What the checks log is collected (log_set_sink())
+ * rather than printed.
+ */
 int
 cmd_check(struct config *cfg, int argc, char **argv)
 {
-	char what[80];
-	size_t i;
-	int bad = 0, code;
+	struct check ck;
+	struct config once;
+	char what[80], where[PATH_MAX + 16], text[128];
+	const char *path = cfg->path ? cfg->path : "entrypoint.ini";
+	size_t i, errors = 0, warnings = 0;
+	int json = 0, code = 0;
 
-	if (argc > 1) {
-		log_error("unrecognized argument \"%s\"", argv[1]);
-		return EXIT_USAGE;
+	for (i = 1; i < (size_t)argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else {
+			log_error("unrecognized argument \"%s\"", argv[i]);
+			cmd_usage("check", stderr);
+			return EXIT_USAGE;
+		}
 	}
-	printf("ok  %-24s %s\n", "config", cfg->path ? cfg->path :
-	    "(none: defaults)");
+	memset(&ck, 0, sizeof(ck));
+	ck.cfg = cfg;
+	log_set_sink(check_sink, &ck);
+
+	check_begin(&ck, "config");
+	check_end(&ck, 0, cfg->path ? cfg->path : "(none: defaults)");
+	check_begin(&ck, "env");
+	check_end(&ck, config_require_env(cfg) < 0 ? EXIT_CONFIG : 0,
+	    "every require_env variable is set");
+	if (cfg->app.user)
+		check_user(&ck);
 	for (i = 0; i < cfg->nprocs; i++) {
 		snprintf(what, sizeof(what), "process %s", cfg->procs[i].name);
-		bad |= check_command(cfg, what, cfg->procs[i].command);
+		snprintf(where, sizeof(where), "%s:%d", path,
+		    cfg->procs[i].line);
+		check_exec(&ck, what, where, cfg->procs[i].command, 0);
 	}
 	for (i = 0; i < cfg->ntasks; i++) {
 		snprintf(what, sizeof(what), "task %s", cfg->tasks[i].name);
-		bad |= check_command(cfg, what, cfg->tasks[i].command);
+		snprintf(where, sizeof(where), "%s:%d", path,
+		    cfg->tasks[i].line);
+		check_exec(&ck, what, where, cfg->tasks[i].command, 0);
+		if (!cfg->tasks[i].on_exit)
+			continue;
+		snprintf(what, sizeof(what), "task %s on_exit",
+		    cfg->tasks[i].name);
+		check_exec(&ck, what, where, cfg->tasks[i].on_exit, 0);
 	}
-	bad |= check_command(cfg, "shell", cfg->shell.command);
-	code = finish_output(bad ? EXIT_CONFIG : EXIT_OK);
-	if (code != EXIT_OK)
-		return code;
+	/* The default /bin/sh is no problem in an image without a shell
+	 * until someone asks for one: a warning.  A configured one must
+	 * work. */
+	check_exec(&ck, "shell", cfg->path, cfg->shell.command,
+	    strcmp(cfg->shell.command, "/bin/sh") == 0);
+	if (cfg->app.on_exit)
+		check_exec(&ck, "on_exit", cfg->path, cfg->app.on_exit, 0);
+
+	check_begin(&ck, "database url");
 	if (cfg->database.url && *cfg->database.url)
-		code = migrate_check(cfg);
+		check_end(&ck, 0, "from [database] url");
+	else if (config_database_url(cfg))
+		check_end(&ck, 0, "from DATABASE_URL ([database] url is not "
+		    "set)");
+	else
+		add_finding(&ck, LOG_WARN, 0, NULL, "none: neither [database] "
+		    "url nor DATABASE_URL is set; migrate, history and the "
+		    "audit trail need one");
+	/* One attempt: check reports an unreachable database at once
+	 * rather than wait for it as migrate does. */
+	once = *cfg;
+	once.database.wait_ms = 0;
+	(void)migrate_check(&once, check_migrate_step, &ck);
+	log_set_sink(NULL, NULL);
+
+	for (i = 0; i < ck.n; i++) {
+		print_finding(&ck.f[i], json);
+		if (ck.f[i].lvl == LOG_ERROR)
+			errors++;
+		else if (ck.f[i].lvl == LOG_WARN)
+			warnings++;
+		if (ck.f[i].lvl == LOG_ERROR &&
+		    severity(ck.f[i].code) > severity(code))
+			code = ck.f[i].code;
+		free(ck.f[i].what);
+		free(ck.f[i].file);
+		free(ck.f[i].msg);
+	}
+	free(ck.f);
+	if (!json) {
+		snprintf(text, sizeof(text), "%zu problem%s, %zu warning%s",
+		    errors, errors == 1 ? "" : "s", warnings,
+		    warnings == 1 ? "" : "s");
+		if (code)
+			printf("%s: exit %d\n", text, code);
+		else
+			printf("%s\n", text);
+	}
 	return finish_output(code);
 }

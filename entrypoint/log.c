@@ -14,6 +14,8 @@ static struct {
 	const char *cmd;
 	enum log_format fmt;
 	int debug;
+	log_sink_fn *sink;
+	void *sink_arg;
 } lg;
 
 static const char *const level_name[] = { "debug", "info", "warn", "error" };
@@ -34,6 +36,13 @@ enum log_format
 log_get_format(void)
 {
 	return lg.fmt;
+}
+
+void
+log_set_sink(log_sink_fn *fn, void *arg)
+{
+	lg.sink = fn;
+	lg.sink_arg = arg;
 }
 
 void
@@ -98,6 +107,10 @@ emit(enum log_level lvl, const char *reason, const char *fmt, va_list ap)
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (n >= 0 && reason && (size_t)n < sizeof(msg))
 		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", reason);
+	if (lg.sink && lvl >= LOG_WARN) {
+		lg.sink(lvl, msg, lg.sink_arg);
+		return;
+	}
 	if (lg.fmt == LOG_FORMAT_JSON) {
 		timestamp(ts, sizeof(ts));
 		log_json_escape(esc, sizeof(esc), msg);

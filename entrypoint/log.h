@@ -25,6 +25,13 @@ enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 void log_set_command(const char *cmd);
 void log_set_format(enum log_format fmt);
 enum log_format log_get_format(void);
+/*
+ * While a sink is set, warnings and errors go to fn (the message without
+ * the "entrypoint: COMMAND: " prefix) instead of stderr: `check` turns
+ * what the checks it calls log into findings.  fn NULL: stderr again.
+ */
+typedef void log_sink_fn(enum log_level lvl, const char *msg, void *arg);
+void log_set_sink(log_sink_fn *fn, void *arg);
 /* Debug output is on when $ENTRYPOINT_DEBUG is set and not "0". */
 void log_set_debug(int on);
 

@@ -817,33 +817,56 @@ migrate_gate(const struct config *cfg, enum require_migrations mode,
 }
 
 int
-migrate_check(const struct config *cfg)
+migrate_check(const struct config *cfg, migrate_check_fn *step, void *arg)
 {
 	struct migrate mg;
 	struct migcount c;
 	size_t i;
-	int code;
+	char text[256];
+	int code, worst;
 
 	migrate_init(&mg, cfg);
+	step(arg, "migrations", -1, NULL);
 	code = migset_finish(&mg.set);
-	for (i = 0; i < mg.set.n && !code; i++)
-		if (mig_parse(&mg.set.m[i]) < 0)
+	/* Every file, not the first bad one: what migrate up would refuse
+	 * whichever of them is pending. */
+	for (i = 0; i < mg.set.n && !mg.set.code; i++) {
+		struct mig *m = &mg.set.m[i];
+
+		if (m->has_file && mig_parse(m) < 0)
 			code = EXIT_DATAERR;
-	if (!code)
-		printf("ok  %-24s %zu files in %s/\n", "migrations", mg.set.n,
-		    mg.set.dir);
-	if (!code)
-		code = migsession_connect(&mg.ses);
+	}
+	snprintf(text, sizeof(text), "%zu files in %s/", mg.set.n,
+	    mg.set.dir);
+	step(arg, "migrations", code, text);
+	worst = code;
+	if (!config_database_url(cfg)) {
+		migrate_release(&mg);
+		return worst;
+	}
+	step(arg, "database", -1, NULL);
+	code = migsession_connect(&mg.ses);
 	if (!code) {
-		printf("ok  %-24s reachable (server %d)\n", "database",
+		snprintf(text, sizeof(text), "reachable (server %d)",
 		    PQserverVersion(mg.ses.db.conn));
 		code = migsession_read(&mg.ses);
 	}
+	step(arg, "database", code, text);
+	if (!code && !worst) {
+		step(arg, "history", -1, NULL);
+		code = migset_check_history(&mg.set);
+		step(arg, "history", code, "no changed, missing or failed "
+		    "migration");
+		worst = code;
+		code = 0;
+	}
 	if (!code) {
+		step(arg, "pending", -1, NULL);
 		migset_count(&mg.set, &c);
-		printf("ok  %-24s %zu pending, %zu applied not in this "
-		    "image\n", "pending", c.pending, c.missing);
+		snprintf(text, sizeof(text), "%zu pending, %zu applied not in "
+		    "this image", c.pending, c.missing);
+		step(arg, "pending", 0, text);
 	}
 	migrate_release(&mg);
-	return code;
+	return worst ? worst : code;
 }

@@ -53,9 +53,18 @@ int migrate_gate(const struct config *cfg, enum require_migrations mode,
     const char *process);
 
 /*
- * For `entrypoint check`: validate the migration files, reach the database,
- * print "pending N" lines to stdout.  Return 0 or an exit code.
+ * For `entrypoint check`: everything migrate would refuse, all of it.
+ * Every file is read and parsed with migrate's own content rules; the
+ * database is reached, the history rules applied, the pending ones
+ * counted.  Problems are logged (check collects them with
+ * log_set_sink()); step(arg, what, -1, NULL) says which check runs
+ * next, step(arg, what, code, text) how it ended (text: what passed).
+ * Without a database URL only the files are checked.  Return 0 or the
+ * exit code of the first problem (a bad file before the database's).
  */
-int migrate_check(const struct config *cfg);
+typedef void migrate_check_fn(void *arg, const char *what, int code,
+    const char *text);
+int migrate_check(const struct config *cfg, migrate_check_fn *step,
+    void *arg);
 
 #endif

@@ -96,6 +96,6 @@ like "$out" 'pending +1 pending' "check: pending count"
 printf 'SELECT 1;\n\\set x 1\n' >migrations/4_meta.sql
 run_ep -c fail.ini check
 is "$rc" 65 "check: invalid migration: 65"
-like "$err" '4_meta.sql:2: psql meta-command' "check names file:line"
+like "$out" '4_meta.sql:2: psql meta-command' "check names file:line"
 
 done_testing
