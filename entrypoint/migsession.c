@@ -12,6 +12,9 @@
 #include "migsession.h"
 #include "util.h"
 
+/* A connect that took this long waited for the server: say so. */
+#define CONNECT_SLOW_MS 250
+
 /* pg_try_advisory_lock(LOCK_CLASS, hashtext(schema)) */
 #define LOCK_CLASS "1701867374"
 
@@ -33,6 +36,16 @@ static const char sql_holder[] =
 	"ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
 	"AND l.classid = " LOCK_CLASS " AND l.objid = "
 	"pg_catalog.hashtext($1)::pg_catalog.oid LIMIT 1";
+/*
+ * Asked before the rows are read and the audit row is sent: a statement
+ * on a missing table would leave an ERROR in the server's log on every
+ * first migrate.  Is there <schema>.migrations, <schema>.runs?
+ */
+static const char sql_history_exists[] =
+	"SELECT pg_catalog.to_regclass(pg_catalog.quote_ident($1) "
+	"OPERATOR(pg_catalog.||) '.migrations') IS NOT NULL, "
+	"pg_catalog.to_regclass(pg_catalog.quote_ident($1) "
+	"OPERATOR(pg_catalog.||) '.runs') IS NOT NULL";
 static const char sql_create_table[] =
 	"CREATE TABLE IF NOT EXISTS @S@.migrations (\n"
 	"  version bigint PRIMARY KEY,\n"
@@ -120,6 +133,7 @@ migsession_connect(struct migsession *ses)
 {
 	struct db_options o;
 	const char *url = config_database_url(ses->cfg);
+	long long t0 = now_ms(), waited;
 	int code;
 
 	if (!url) {
@@ -144,6 +158,14 @@ migsession_connect(struct migsession *ses)
 		return code < 0 ? EXIT_SOFTWARE : code;
 	}
 	ses->connected = 1;
+	/* Said apart from the summary, whose time is the migrations' own:
+	 * a deploy that waited for its database should not read as slow
+	 * migrations. */
+	waited = now_ms() - t0;
+	if (waited >= CONNECT_SLOW_MS)
+		log_info("waited %lld.%lld s for the database ([database] wait "
+		    "= %ld s)", waited / 1000, waited % 1000 / 100,
+		    ses->cfg->database.wait_ms / 1000);
 	ses->db.tick = progress_tick;
 	ses->db.tick_arg = ses;
 	ses->q_applied = db_sql(&ses->db, ses->full_rows ? sql_applied :
@@ -269,33 +291,69 @@ create_history(struct migsession *ses)
 	return 0;
 }
 
+/*
+ * The recorded rows into the set, when the table exists (exists: the
+ * answer to sql_history_exists); the files are finished first.
+ */
+static int
+read_rows(struct migsession *ses, int exists)
+{
+	PGresult *r = NULL;
+	struct db_stmt st;
+	struct db_outcome o;
+	int code = 0;
+
+	if (migset_finish(ses->set))
+		return ses->set->code;
+	if (!exists)
+		return 0;
+	memset(&st, 0, sizeof(st));
+	st.sql = ses->q_applied;
+	st.out = &r;
+	if (db_run(&ses->db, &st, 1, 0, &o) < 0 || !r)
+		code = own_failure(ses, "could not read the applied "
+		    "migrations", &o);
+	else if (merge_rows(ses, r) < 0)
+		code = EXIT_SOFTWARE;
+	else
+		r = NULL;
+	PQclear(r);
+	db_outcome_release(&o);
+	return code;
+}
+
+/* The answer of sql_history_exists in r: 1 when the table is there. */
+static int
+history_exists(const PGresult *r)
+{
+	return r && PQntuples(r) == 1 &&
+	    strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+}
+
 int
 migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 {
 	const char *params[1] = { ses->db.schema };
-	PGresult *lock_r = NULL, *rows_r = NULL;
-	struct db_stmt st[3];
+	PGresult *lock_r = NULL, *exists_r = NULL, *rows_r = NULL;
+	struct db_stmt st[2];
 	struct db_outcome o;
 	long long start = now_ms();
 	long backoff = 20, left;
-	int got, waited = 0, s, code = 0, missing, r;
-	size_t n = ses->extra.sql ? 3 : 2;
+	int got, waited = 0, s, code = 0, exists, runs, r;
+	size_t n = 0;
 
 	memset(st, 0, sizeof(st));
 	st[0].sql = sql_lock;
 	st[0].nparams = 1;
 	st[0].params = params;
 	st[0].out = &lock_r;
-	st[1].sql = ses->q_applied;
-	st[1].out = &rows_r;
-	st[2] = ses->extra;
+	st[1].sql = sql_history_exists;
+	st[1].nparams = 1;
+	st[1].params = params;
+	st[1].out = &exists_r;
 	for (;;) {
-		lock_r = rows_r = NULL;
-		r = db_run(&ses->db, st, n, 1, &o);
-		/* the extra statement goes with the first attempt only */
-		if (n == 3)
-			ses->extra_ok = r == 0;
-		n = 2;
+		lock_r = exists_r = NULL;
+		db_run(&ses->db, st, 2, 1, &o);
 		got = lock_r && PQntuples(lock_r) == 1 &&
 		    strcmp(PQgetvalue(lock_r, 0, 0), "t") == 0;
 		PQclear(lock_r);
@@ -310,7 +368,7 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 		}
 		if (got)
 			break;
-		PQclear(rows_r);
+		PQclear(exists_r);
 		db_outcome_release(&o);
 		left = ses->cfg->database.lock_timeout_ms -
 		    (long)(now_ms() - start);
@@ -330,6 +388,36 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 		backoff = backoff * 3 / 2 > 1000 ? 1000 : backoff * 3 / 2;
 	}
 	ses->db.idle = NULL;
+	if (!exists_r) {
+		code = own_failure(ses, "could not look for the migrations "
+		    "table", &o);
+		goto out;
+	}
+	exists = history_exists(exists_r);
+	runs = PQntuples(exists_r) == 1 &&
+	    strcmp(PQgetvalue(exists_r, 0, 1), "t") == 0;
+	db_outcome_release(&o);
+	/* The rows, and the caller's extra statement (the audit row) when
+	 * its table is there, in one round trip; without the table the
+	 * caller writes it the ordinary way (extra_ok 0). */
+	memset(st, 0, sizeof(st));
+	if (exists) {
+		st[n].sql = ses->q_applied;
+		st[n++].out = &rows_r;
+	}
+	if (ses->extra.sql && runs)
+		st[n++] = ses->extra;
+	r = n ? db_run(&ses->db, st, n, 1, &o) : 0;
+	ses->extra_ok = ses->extra.sql && runs && r == 0;
+	if (o.signo) {
+		code = EXIT_SIGNAL_BASE + o.signo;
+		goto out;
+	}
+	if (exists && !rows_r) {
+		code = own_failure(ses, "could not read the applied "
+		    "migrations", &o);
+		goto out;
+	}
 	if (migset_finish(ses->set)) {
 		code = ses->set->code;
 		goto out;
@@ -340,16 +428,10 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 		rows_r = NULL;
 		goto out;
 	}
-	missing = strcmp(o.sqlstate, "42P01") == 0 ||
-	    strcmp(o.sqlstate, "3F000") == 0;
-	if (!missing) {
-		code = own_failure(ses, "could not read the applied "
-		    "migrations", &o);
-		goto out;
-	}
 	if (mode == HISTORY_CREATE)
 		code = create_history(ses);
 out:
+	PQclear(exists_r);
 	PQclear(rows_r);
 	db_outcome_release(&o);
 	return code;
@@ -358,29 +440,17 @@ out:
 int
 migsession_read(struct migsession *ses)
 {
-	PGresult *r = NULL;
-	struct db_stmt st;
-	struct db_outcome o;
-	int code = 0;
+	const char *params[1] = { ses->db.schema };
+	PGresult *r;
+	int exists;
 
-	memset(&st, 0, sizeof(st));
-	st.sql = ses->q_applied;
-	st.out = &r;
-	if (db_run(&ses->db, &st, 1, 0, &o) < 0 &&
-	    !(strcmp(o.sqlstate, "42P01") == 0 ||
-	    strcmp(o.sqlstate, "3F000") == 0))
-		code = own_failure(ses, "could not read the applied "
-		    "migrations", &o);
-	else if (migset_finish(ses->set))
-		code = ses->set->code;
-	else if (r) {
-		if (merge_rows(ses, r) < 0)
-			code = EXIT_SOFTWARE;
-		r = NULL;
-	}
+	r = db_query(&ses->db, "could not look for the migrations table",
+	    sql_history_exists, 1, params);
+	if (!r)
+		return EXIT_UNAVAILABLE;
+	exists = history_exists(r);
 	PQclear(r);
-	db_outcome_release(&o);
-	return code;
+	return read_rows(ses, exists);
 }
 
 /* The line within the file of a server error position in statement sql. */
