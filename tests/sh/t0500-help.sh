@@ -104,9 +104,11 @@ like "$page" "migrate status \[--check\]" "and the subcommands"
 like "$page" "127 +command not found" "and the exit codes"
 
 # make install: the binary, the shell link next to it, the man page.
-if command -v make >/dev/null && [ -f "$BUILD/entrypoint" ]; then
-	make -s -C "$SRCDIR" BUILD="$BUILD" install DESTDIR="$T/root" \
-		PREFIX=/usr >"$T/install.log" 2>&1
+# The binary under test is installed; nothing is built (BUILD is ours).
+if command -v make >/dev/null; then
+	make -s -C "$SRCDIR" BUILD="$T/build" EP_INSTALL_BIN="$EP" \
+		EP_MAN_BIN="$EP" install DESTDIR="$T/root" PREFIX=/usr \
+		>"$T/install.log" 2>&1
 	is "$?" 0 "make install succeeds"
 	ok "installs the binary" test -x "$T/root/usr/bin/entrypoint"
 	is "$(readlink "$T/root/usr/bin/shell")" entrypoint \
@@ -117,7 +119,7 @@ if command -v make >/dev/null && [ -f "$BUILD/entrypoint" ]; then
 	got=$(cd "$T" && "$T/root/usr/bin/shell" -c 'echo "$ENTRYPOINT_PROCESS"' 2>/dev/null)
 	is "$got" shell "the installed link runs as entrypoint shell"
 else
-	skip "make install: no make or no dev build in BUILD"
+	skip "make install: no make"
 fi
 
 # The README's command table and `help` list the same commands.
