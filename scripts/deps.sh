@@ -10,7 +10,9 @@
 # Debian's npm.  Install npm yourself if `command -v npm` finds nothing.
 set -eu
 
-# Each package has a reason; keep the list sorted by purpose.
+# Each package has a reason; keep the list sorted by purpose.  (zsh: the
+# completion script is tried in a real zsh; groff-base and man-db: the man
+# page is rendered and checked for warnings.)
 PKGS="
 build-essential pkg-config make git ca-certificates
 musl-tools libinih-dev libpq-dev libssl-dev
@@ -19,6 +21,7 @@ postgresql-15 postgresql-client-15
 tini dumb-init catatonit
 shellcheck cppcheck clang clang-tidy valgrind
 tmux bsdutils util-linux procps psmisc file
+zsh groff-base man-db
 podman runc netavark aardvark-dns debootstrap uidmap slirp4netns
 fuse-overlayfs
 python3 python3-psycopg2 python3-yaml

@@ -70,10 +70,45 @@ run_ep completion zsh
 is "$rc" 0 "completion zsh exits 0"
 like "$out" "^#compdef entrypoint" "the zsh script is a #compdef file"
 printf '%s\n' "$out" >"$T/comp.zsh"
-if command -v zsh >/dev/null; then
+# zsh: a real interactive zsh on a tmux pty, compinit, Tab pressed.
+session=i14-comp-$$
+zsh_screen() {
+	tmux -L "$session" capture-pane -p -t "$session" 2>/dev/null
+}
+# zsh_tab TEXT WANT: type TEXT, press Tab, wait for WANT on the screen
+# (tmux trims trailing blanks).
+zsh_tab() {
+	# shellcheck disable=SC2034  # read by the eval in wait_for
+	want=$2
+	tmux -L "$session" send-keys -t "$session" C-u "$1" Tab
+	wait_for 5 eval 'zsh_screen | grep -qF -- "$want"'
+}
+if command -v zsh >/dev/null && command -v tmux >/dev/null; then
 	ok "the zsh script is valid zsh" zsh -n "$T/comp.zsh"
+	mkdir -p "$T/bin" "$T/zhome"
+	ln -s "$EP" "$T/bin/entrypoint"
+	cat >"$T/zhome/.zshrc" <<ZRC
+PS1='zsh> '
+autoload -Uz compinit && compinit -u -d "$T/zhome/.zcompdump"
+source "$T/comp.zsh"
+cd "$T"
+ZRC
+	tmux -L "$session" new-session -d -s "$session" -x 150 -y 40 \
+		env -i HOME="$T/zhome" ZDOTDIR="$T/zhome" PATH="$T/bin:/usr/bin:/bin" \
+		TERM=xterm zsh -i
+	tmux_pid=$(tmux -L "$session" display-message -p -t "$session" '#{pane_pid}')
+	track "$tmux_pid"
+	ok "zsh starts with the completion loaded" wait_for 10 eval 'zsh_screen | grep -q "^zsh>"'
+	ok "zsh: a command completes" zsh_tab "entrypoint mig" "entrypoint migrate"
+	ok "zsh: a subcommand completes" zsh_tab "entrypoint migrate reso" \
+		"entrypoint migrate resolve"
+	ok "zsh: a configured task name completes" zsh_tab "entrypoint task backf" \
+		"entrypoint task backfill-profiles"
+	ok "zsh: a configured process name completes" zsh_tab "entrypoint sched" \
+		"entrypoint scheduler"
+	tmux -L "$session" kill-server 2>/dev/null
 else
-	skip "zsh not installed"
+	skip "zsh or tmux not installed"
 fi
 
 run_ep completion fish
