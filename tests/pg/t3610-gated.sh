@@ -147,7 +147,7 @@ ROLLBACK;
 SQL
 run_ep check
 is "$rc" 65 "check refuses a ROLLBACK in a transactional migration"
-like "$err" '0007_rollback.sql:2: ROLLBACK' "at file:line"
+like "$out" '0007_rollback.sql:2: ROLLBACK' "at file:line"
 run_ep migrate
 is "$rc" 65 "migrate refuses it too"
 run_ep migrate plan
@@ -159,7 +159,7 @@ rm migrations/0007_rollback.sql
 printf 'CREATE TABLE upper (x int);\n' >migrations/0008_upper.SQL
 run_ep check
 is "$rc" 65 "check reports 0008_upper.SQL"
-like "$err" '0008_upper.SQL.*lower case' "says why"
+like "$out" '0008_upper.SQL.*lower case' "says why"
 run_ep migrate
 is "$rc" 65 "migrate reports it too, not skipping it"
 run_ep migrate status

@@ -54,7 +54,7 @@ is "$rc" 0 "history"
 is "$(server_errors)" "" "no ERROR after any of them"
 
 # The wait for the server is said apart from the summary.
-"$EP" migrate down >/dev/null 2>&1
+"$EP" migrate down --yes >/dev/null 2>&1
 pg_stop
 "$EP" migrate >"$T/out" 2>"$T/err" &
 mig=$!
