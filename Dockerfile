@@ -58,7 +58,7 @@ RUN set -eu; \
 	useradd --system --uid 10001 --gid app --home-dir /app \
 		--no-create-home --shell /usr/sbin/nologin app
 COPY --from=builder /src/build/entrypoint-static /usr/local/bin/entrypoint
-RUN ln -s entrypoint /usr/local/bin/shell
+RUN ln -s entrypoint /usr/local/bin/shell && mkdir -p /usr/local/share/man/man1 && entrypoint help --man >/usr/local/share/man/man1/entrypoint.1
 WORKDIR /app
 # Owned by root, read-only for the app: the release is immutable.
 COPY entrypoint.ini ./

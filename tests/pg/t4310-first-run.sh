@@ -2,7 +2,8 @@
 # t4310-first-run: the first run of every command on an empty database
 # leaves no ERROR in the server's log (the history table is asked for,
 # never selected from while missing); migrate's summary time is the
-# migrations' own and the wait for the server is said on its own line.
+# migrations' own and the wait for the server is said on its own line;
+# the `shell` link writes a shell run's audit row.
 . "$SRCDIR/tests/sh/lib.sh"
 . "$SRCDIR/tests/pg/lib-pg.sh"
 cd "$T" || exit 1
@@ -78,5 +79,14 @@ ok "the summary has its own time" test -n "$took"
 # summary's (a one-table migration).
 ok "the summary's time leaves the wait out (${took} ms vs ${waited}00 ms)" \
 	test "$took" -lt "$((waited * 100))"
+
+# The binary started as `shell` writes the same audit row as
+# `entrypoint shell`.
+mkdir -p "$T/bin"
+ln -s "$EP" "$T/bin/shell"
+"$T/bin/shell" -c 'exit 3' >/dev/null 2>&1
+is "$?" 3 "shell (a link) runs [shell] command and passes its exit code"
+is "$(psql_q "SELECT command || ' ' || exit_code || ' ' || status FROM entrypoint.runs ORDER BY started_at DESC LIMIT 1")" \
+	"shell 3 failed" "and its audit row is a shell run's"
 
 done_testing
