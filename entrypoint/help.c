@@ -46,10 +46,13 @@ static const struct help_cmd help_cmds[] = {
 	    OPTS({ "-n N", "the newest N runs (default 20)" },
 		{ "--task NAME", "only the runs of that task" },
 		{ "--json", "one JSON object per run" }) },
-	{ "history show", "ID", "everything about one run, with the output "
-	    "it kept", NULL, NULL },
-	{ "history replay", "ID", "play back a recorded console session",
-	    NULL, NULL },
+	{ "history show", "ID [--json]", "everything about one run, with the "
+	    "output it kept", NULL,
+	    OPTS({ "--json", "the run as one JSON object" }) },
+	{ "history replay", "ID [--speed N | --instant]", "play back a "
+	    "recorded console session", NULL,
+	    OPTS({ "--speed N", "N times as fast (up to 1000)" },
+		{ "--instant", "without the pauses" }) },
 	{ "history export", "ID", "write a recorded console session as "
 	    "asciicast v2", NULL, NULL },
 	{ "check", "[--json]", "find every problem a deploy would trip over: "
