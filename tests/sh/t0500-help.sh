@@ -116,8 +116,11 @@ if command -v make >/dev/null; then
 	ok "installs the man page" test -s "$T/root/usr/share/man/man1/entrypoint.1"
 	ok "which is the one help --man prints" \
 		cmp -s "$T/root/usr/share/man/man1/entrypoint.1" "$T/entrypoint.1"
-	got=$(cd "$T" && "$T/root/usr/bin/shell" -c 'echo "$ENTRYPOINT_PROCESS"' 2>/dev/null)
-	is "$got" shell "the installed link runs as entrypoint shell"
+	# (under valgrind EP, and so the installed file, is a wrapper script)
+	if [ "${EP_VALGRIND:-}" != 1 ]; then
+		got=$(cd "$T" && "$T/root/usr/bin/shell" -c 'echo "$ENTRYPOINT_PROCESS"' 2>/dev/null)
+		is "$got" shell "the installed link runs as entrypoint shell"
+	fi
 else
 	skip "make install: no make"
 fi

@@ -81,7 +81,7 @@ zsh_tab() {
 	# shellcheck disable=SC2034  # read by the eval in wait_for
 	want=$2
 	tmux -L "$session" send-keys -t "$session" C-u "$1" Tab
-	wait_for 5 eval 'zsh_screen | grep -qF -- "$want"'
+	wait_for 20 eval 'zsh_screen | grep -qF -- "$want"'
 }
 if command -v zsh >/dev/null && command -v tmux >/dev/null; then
 	ok "the zsh script is valid zsh" zsh -n "$T/comp.zsh"

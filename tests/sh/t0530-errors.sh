@@ -12,12 +12,18 @@ printf '#!\n' >"$T/empty-shebang"
 chmod +x "$T/empty-shebang"
 mkdir "$T/adir"
 
-run_ep run "$T/script.py"
-is "$rc" 127 "a script with a missing interpreter exits 127"
-like "$err" "interpreter \"/nonexistent/bin/python9\"" "and names the interpreter"
-unlike "$err" "command not found" "not \"command not found\""
-run_ep run "$T/empty-shebang"
-like "$err" "names no interpreter" "an empty #! line says so"
+# Under valgrind a child whose execve() fails on a missing #! interpreter
+# dies inside valgrind (101) before it can tell us why (see mk/fuzz.mk).
+if [ "${EP_VALGRIND:-}" != 1 ]; then
+	run_ep run "$T/script.py"
+	is "$rc" 127 "a script with a missing interpreter exits 127"
+	like "$err" "interpreter \"/nonexistent/bin/python9\"" "and names the interpreter"
+	unlike "$err" "command not found" "not \"command not found\""
+	run_ep run "$T/empty-shebang"
+	like "$err" "names no interpreter" "an empty #! line says so"
+else
+	skip "missing #! interpreter: valgrind shows through"
+fi
 
 run_ep run "$T/adir"
 is "$rc" 126 "a directory as the command exits 126"
@@ -31,9 +37,11 @@ write_ini "$T/task.ini" <<INI
 [task.t]
 command = $T/script.py
 INI
-run_ep -c "$T/task.ini" task t
-is "$rc" 127 "a task with a missing interpreter exits 127"
-like "$err" "python9" "naming the interpreter"
+if [ "${EP_VALGRIND:-}" != 1 ]; then
+	run_ep -c "$T/task.ini" task t
+	is "$rc" 127 "a task with a missing interpreter exits 127"
+	like "$err" "python9" "naming the interpreter"
+fi
 
 # release = $RELEASE
 for v in '$RELEASE' 'v-$RELEASE' '${RELEASE}-$BUILD'; do
