@@ -285,7 +285,7 @@ for c in "migrate" "migrate status" "migrate plan"; do
 done
 nb_ep -c hid.ini check
 is "$rc" 78 "unreadable migrations dir, check: exit 78"
-like "$err" 'cannot open migrations directory "hid/m": Permission denied' \
+like "$out" 'cannot open migrations directory "hid/m": Permission denied' \
 	"unreadable migrations dir, check: names the path"
 is "$(hidden_tables)" "$applied" \
 	"unreadable migrations dir: nothing created or recorded"
