@@ -579,7 +579,7 @@ static int
 confirm(const struct config *cfg, const struct task_conf *t)
 {
 	struct pollfd pfd[2];
-	char line[64];
+	char line[64] = "";
 	size_t len = 0;
 	ssize_t n;
 	int sig, i;

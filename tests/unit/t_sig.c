@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,15 +46,21 @@ child_kill(int sig)
 	_exit(sig_read(NULL) == sig ? 0 : 4);
 }
 
-/* Child: a real invalid memory access after sig_init(). */
+/*
+ * Child: a real invalid memory access after sig_init(), a write to a page
+ * mapped without access (not a NULL store, which UBSan would stop first).
+ */
 static void
 child_fault(void)
 {
-	volatile int *volatile p = NULL;
+	volatile int *p;
 
 	if (sig_init() < 0)
 		_exit(2);
 	default_action(SIGSEGV);
+	p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(6);
 	*p = 1;
 	_exit(5);
 }
