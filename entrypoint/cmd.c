@@ -390,7 +390,7 @@ run_child(const struct config *cfg, const struct child_opts *o)
 		ar.exclusive = 0;
 		if (o->not_run_signal && audit_begin(cfg, &ar) == 0) {
 			res.interrupted = 1;
-			audit_end(cfg, &ar, code, o->not_run_signal, 0, 1);
+			audit_end(cfg, &ar, code, 0, 0, 1);
 		}
 		goto done;
 	}

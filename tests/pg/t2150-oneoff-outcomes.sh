@@ -81,8 +81,8 @@ if command -v tmux >/dev/null; then
 	ok "Ctrl-C at the prompt ends entrypoint" wait_for 10 test -s "$T/rc"
 	is "$(cat "$T/rc" 2>/dev/null)" 130 "with 130"
 	ok "the task never ran" test ! -e "$T/ran.ask"
-	is "$(q "SELECT status || '|' || exit_code || '|' || (finished_at IS NOT NULL) FROM entrypoint.runs WHERE task = 'ask'")" \
-		"interrupted|130|true" "one row: interrupted, 130, finished"
+	is "$(q "SELECT status || '|' || exit_code || '|' || (finished_at IS NOT NULL) || '|' || (signal IS NULL) FROM entrypoint.runs WHERE task = 'ask'")" \
+		"interrupted|130|true|true" "one row: interrupted, 130, finished, no child signal"
 	is "$(last_oe)" "ask 130 interrupted" "on_exit ran with 130 interrupted"
 else
 	skip "no tmux"
