@@ -1468,6 +1468,7 @@ int
 config_load(struct config *cfg, const char *path, char *const *envp)
 {
 	const char *named = path;
+	struct stat st;
 	char *text;
 	size_t i, len;
 	int rc;
@@ -1477,6 +1478,16 @@ config_load(struct config *cfg, const char *path, char *const *envp)
 		    envp[i][strlen("ENTRYPOINT_CONFIG=")])
 			named = envp[i] + strlen("ENTRYPOINT_CONFIG=");
 	path = named ? named : "entrypoint.ini";
+	/* As for *_FILE (read_named_file()): a FIFO or a device would block
+	 * us, every signal blocked, or never end. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISDIR(st.st_mode)) {
+		memset(cfg, 0, sizeof(*cfg));
+		log_error("could not read config file \"%s\": not a regular "
+		    "file (%s)", path, S_ISFIFO(st.st_mode) ? "a FIFO" :
+		    "a device or socket");
+		return -1;
+	}
 	text = read_file(path, CONFIG_FILE_MAX, &len);
 	if (!text && errno == ENOENT && !named)
 		return load(cfg, NULL, 0, path, NULL, envp);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # t2100-oneoff-hostile: nothing hangs, nothing runs where it should not.
-#  - a *_FILE, env_file or release_file that is a FIFO or a device is
-#    refused at once (78), nothing runs;
+#  - a *_FILE, env_file, release_file or config file that is a FIFO or a
+#    device is refused at once (78), nothing runs;
 #  - Ctrl-C at the confirmation prompt (a real pty: tmux) aborts with 130,
 #    the task never runs;
 #  - on_exit runs however the run ends (77, 78, 124, 127, 69 and the
@@ -66,6 +66,15 @@ is "$rc" 78 "API_TOKEN_FILE=/dev/zero: 78"
 like "$(cat "$T/f4.err")" 'not a regular file \(a device\)' "a device is named as one"
 ok "nothing ran for any of them" eval \
 	'! ls "$T"/ran1 "$T"/ran2 "$T"/ran3 "$T"/ran4 2>/dev/null | grep -q .'
+
+start_ep "$T/f5" -c "$T/fifo" run touch "$T/ran5"
+end_ep 10
+is "$rc" 78 "-c naming a FIFO: 78"
+like "$(cat "$T/f5.err")" 'config file ".*/fifo": not a regular file \(a FIFO\)' "and says why"
+ENTRYPOINT_CONFIG=$T/fifo start_ep "$T/f6" run touch "$T/ran6"
+end_ep 10
+is "$rc" 78 "ENTRYPOINT_CONFIG naming a FIFO: 78"
+ok "nothing ran" eval '[ ! -e "$T/ran5" ] && [ ! -e "$T/ran6" ]'
 
 # A regular file still works, through a symlink too (Kubernetes secrets).
 printf 's3cr3t-value\n' >"$T/pw"
