@@ -773,6 +773,7 @@ int
 cmd_env(struct config *cfg, int argc, char **argv)
 {
 	struct env env = { { NULL, 0, 0 } };
+	struct spawn_opts so;
 	char *const *v;
 	char *line;
 
@@ -781,6 +782,11 @@ cmd_env(struct config *cfg, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	child_env(cfg, &env, NULL, NULL, NULL, 0);
+	/* What the child sees: with user =, that user's HOME, USER, LOGNAME. */
+	memset(&so, 0, sizeof(so));
+	if (cfg->app.user && spawn_resolve_user(cfg->app.user, &so) == 0)
+		user_env(&env, &so);
+	spawn_release_user(&so);
 	for (v = env_envp(&env); *v; v++) {
 		line = mask_env_entry(*v);
 		printf("%s\n", line);

@@ -102,12 +102,16 @@ if [ "$(id -u)" = 0 ] && getent passwd nobody >/dev/null; then
 	HOME=/root USER=root LOGNAME=root run_ep -c "$T/u1.ini" run \
 		sh -c 'printf "%s|%s|%s" "$HOME" "$USER" "$LOGNAME"'
 	is "$out" "$nobody_home|nobody|nobody" "user = nobody: HOME, USER, LOGNAME are nobody's"
+	HOME=/root USER=root run_ep -c "$T/u1.ini" env
+	is "$(printf '%s\n' "$out" | grep -E '^(HOME|USER)=' | sort | tr '\n' ' ')" \
+		"HOME=$nobody_home USER=nobody " "and \`env\` shows what the child sees"
 	printf '[app]\nuser = 4242:4343\n' >"$T/u2.ini"
 	HOME=/root USER=root LOGNAME=root run_ep -c "$T/u2.ini" run \
 		sh -c 'printf "%s|%s|%s" "$HOME" "${USER-unset}" "${LOGNAME-unset}"'
 	is "$out" "/|unset|unset" "a uid without an entry: HOME=/, no USER/LOGNAME"
 else
 	skip "needs root and a nobody user"
+	skip "needs root"
 	skip "needs root"
 fi
 
