@@ -388,6 +388,7 @@ run_child(const struct config *cfg, const struct child_opts *o)
 		code = o->not_run;
 		/* Interrupted at the prompt: on the record, with no lock. */
 		ar.exclusive = 0;
+		ar.never_started = 1;
 		if (o->not_run_signal && audit_begin(cfg, &ar) == 0) {
 			res.interrupted = 1;
 			audit_end(cfg, &ar, code, 0, 0, 1);

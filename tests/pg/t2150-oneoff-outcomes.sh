@@ -84,6 +84,10 @@ if command -v tmux >/dev/null; then
 	is "$(q "SELECT status || '|' || exit_code || '|' || (finished_at IS NOT NULL) || '|' || (signal IS NULL) FROM entrypoint.runs WHERE task = 'ask'")" \
 		"interrupted|130|true|true" "one row: interrupted, 130, finished, no child signal"
 	is "$(last_oe)" "ask 130 interrupted" "on_exit ran with 130 interrupted"
+	ok "no log line claims the run started" \
+		eval '! grep -q "run started" "$T/ask.err"'
+	ok "the end line says interrupted" \
+		grep -q 'run finished .*status=interrupted exit_code=130' "$T/ask.err"
 else
 	skip "no tmux"
 fi
