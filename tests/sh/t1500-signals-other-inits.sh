@@ -106,6 +106,24 @@ if command -v tmux >/dev/null; then
 	like "$probe" "tpgid: $pg\$" \
 		"pid1 without setsid: the child has the terminal's foreground"
 
+	# dumb-init tests/tty_test.py: the child reads the terminal (as
+	# `tac` there): in the background it would be stopped by SIGTTIN.
+	for mode in $MODES; do
+		case $mode in
+		plain) wrap="$EP" label=plain ;;
+		pid1) wrap="unshare --pid --fork --mount-proc $EP"
+			label="pid1 without setsid" ;;
+		esac
+		rm -f "$T/rc" "$T/tac.out"
+		"${TM[@]}" kill-server 2>/dev/null
+		"${TM[@]}" new-session -d -x 80 -y 24 -s t \
+			"$wrap run sh -c 'read a; read b; echo \"\$b|\$a\" >$T/tac.out'; echo \$? >$T/rc"
+		"${TM[@]}" send-keys -t t 1 Enter 2 Enter
+		ok "$label: the child read two lines from the terminal" \
+			wait_for 10 test -s "$T/rc"
+		is "$(cat "$T/tac.out" 2>/dev/null)" "2|1" "$label: in order, reversed by the child"
+	done
+
 	# An interactive shell there: Ctrl-C reaches its foreground job only.
 	rm -f "$T/rc"
 	"${TM[@]}" kill-server 2>/dev/null
