@@ -421,6 +421,8 @@ log_start(const struct config *cfg, const struct audit_run *run)
 	char kinds[16];
 	size_t n = 0, k = 0;
 
+	if (run->never_started)
+		return;
 	FIELD("event", 's', "start");
 	FIELD("run_id", 's', run->id);
 	FIELD("command", 's', run->command);
@@ -688,7 +690,7 @@ begin(const struct config *cfg, struct audit_run *run, struct db *borrow)
 		p->locked = 1;
 	}
 
-	if (mode != AUDIT_OFF) {
+	if (mode != AUDIT_OFF && !run->never_started) {
 		row_params(cfg, run, params);
 		params[8] = "running";
 		if (ensure_table(&p->db, cfg->database.schema) == 0 &&

@@ -20,6 +20,9 @@ struct audit_run {
 	int dry_run;
 	int exclusive;			/* take the task's advisory lock */
 	long exclusive_wait_ms;
+	int never_started;		/* interrupted before the child: no
+					 * "running" row, no start line; the
+					 * row is written by audit_end() */
 	/* set by audit_begin */
 	char id[40];			/* run id (ENTRYPOINT_RUN_ID) */
 	void *priv;			/* connection, lock state */

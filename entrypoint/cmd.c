@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "log.h"
 #include "mask.h"
 #include "migrate.h"
+#include "sig.h"
 #include "spawn.h"
 #include "supervise.h"
 #include "util.h"
@@ -40,6 +42,8 @@ struct child_opts {
 	long stop_timeout_ms;
 	long timeout_ms;		/* 0: none */
 	const char *on_exit;		/* command after a one-off run */
+	int not_run;			/* refused before the start: its code */
+	int not_run_signal;		/* ... because of this signal */
 };
 
 static int
@@ -216,8 +220,32 @@ child_env(const struct config *cfg, struct env *out, const char *process,
 		env_set(out, "ENTRYPOINT_TASK", task);
 	if (run_id)
 		env_set(out, "ENTRYPOINT_RUN_ID", run_id);
+	/* A DRY_RUN=1 from outside must not turn a real run into a dry one
+	 * (or a tool into believing it is one): only --dry-run sets it. */
 	if (dry_run)
 		env_set(out, "DRY_RUN", "1");
+	else
+		env_unset(out, "DRY_RUN");
+}
+
+/*
+ * [app] user: the child gets that user's HOME, USER and LOGNAME, not ours
+ * (as su-exec and gosu set HOME).  A uid without a passwd entry gets
+ * HOME=/ and no USER or LOGNAME.
+ */
+static void
+user_env(struct env *env, const struct spawn_opts *so)
+{
+	if (!so->user_home)
+		return;
+	env_set(env, "HOME", so->user_home);
+	if (so->user_name) {
+		env_set(env, "USER", so->user_name);
+		env_set(env, "LOGNAME", so->user_name);
+	} else {
+		env_unset(env, "USER");
+		env_unset(env, "LOGNAME");
+	}
 }
 
 /* Split a configured command; log "what: reason" on error. */
@@ -260,37 +288,60 @@ own_terminal(void)
 
 	if (!isatty(STDIN_FILENO))
 		return 0;
+	/*
+	 * As PID 1 of a PID namespace whose session leader is outside it
+	 * (unshare --pid --fork from a shell), both our group and the
+	 * terminal's foreground group have no number in our namespace: both
+	 * read as 0.  That is still our terminal.
+	 */
 	fg = tcgetpgrp(STDIN_FILENO);
-	return fg > 0 && fg == getpgrp();
+	return fg >= 0 && fg == getpgrp();
 }
 
 /*
- * Run on_exit after a one-off run (e.g. stop a sidecar in a Kubernetes
- * Job).  Its failure is logged and never changes the run's exit code.
+ * Run on_exit after a one-off run however it ended (e.g. stop a sidecar in
+ * a Kubernetes Job, which would otherwise never finish), as the run's user
+ * (user's uid, gid, groups: the flags and ids of run), with the run's
+ * environment plus its outcome: ENTRYPOINT_EXIT_CODE and ENTRYPOINT_STATUS
+ * (succeeded, failed, timed_out, interrupted, refused).  Its failure is
+ * logged and never changes the run's exit code.
  */
 static void
-run_on_exit(const struct config *cfg, const char *command, struct env *env)
+run_on_exit(const struct config *cfg, const char *command,
+    const struct env *run_env, const struct spawn_opts *user,
+    int code, const char *status)
 {
 	struct spawn_opts so;
 	struct supervise_result res;
 	struct supervise_opts sup;
-	char **argv;
+	struct env env = { { NULL, 0, 0 } };
+	char **argv, buf[16];
 	int exec_failed;
 	pid_t pid;
 
 	argv = split_command("on_exit", command);
 	if (!argv)
 		return;
+	env_copy(&env, run_env);
+	snprintf(buf, sizeof(buf), "%d", code);
+	env_set(&env, "ENTRYPOINT_EXIT_CODE", buf);
+	env_set(&env, "ENTRYPOINT_STATUS", status);
 	memset(&so, 0, sizeof(so));
 	so.argv = argv;
-	so.envp = env_envp(env);
-	so.flags = SPAWN_SETPGID;
+	so.envp = env_envp(&env);
+	so.flags = SPAWN_SETPGID | (user->flags & (SPAWN_SETUID |
+	    SPAWN_PDEATHSIG));
+	so.uid = user->uid;
+	so.gid = user->gid;
+	so.groups = user->groups;
+	so.ngroups = user->ngroups;
 	so.tty_fd = -1;
 	pid = spawn_start(&so, &exec_failed);
 	if (pid < 0) {
 		log_warn_errno("could not %s on_exit command \"%s\"",
 		    exec_failed ? "run" : "start", argv[0]);
 		strv_free(argv);
+		env_release(&env);
 		return;
 	}
 	memset(&sup, 0, sizeof(sup));
@@ -303,6 +354,7 @@ run_on_exit(const struct config *cfg, const char *command, struct env *env)
 		log_warn("on_exit command \"%s\" exited %d", argv[0],
 		    res.exit_code);
 	strv_free(argv);
+	env_release(&env);
 }
 
 /*
@@ -377,9 +429,29 @@ exec_reason(const char *path, int err, char *buf, size_t size)
 }
 
 /*
+ * The status of a one-off run for on_exit: what audit_status() says of a
+ * run that started; of one that did not, "interrupted" (a signal while it
+ * waited), "refused" (not confirmed, exclusive lock busy) or "failed".
+ */
+static const char *
+outcome_status(int started, int code, const struct supervise_result *res)
+{
+	if (started)
+		return audit_status(code, res->timed_out, res->interrupted);
+	if (code > EXIT_SIGNAL_BASE)
+		return "interrupted";
+	if (code == EXIT_NOPERM || code == EXIT_TEMPFAIL)
+		return "refused";
+	return "failed";
+}
+
+/*
  * Start the child described by o and supervise it to the end.  Return its
  * exit code (or ours when it could not start).  Audit rows are written
- * before the spawn and after the loop, never inside it.
+ * before the spawn and after the loop, never inside it.  A one-off run
+ * that was refused before it started (o->not_run) comes here too: a
+ * signal at the confirmation prompt is recorded, and on_exit runs however
+ * the run ended.
  */
 static int
 run_child(const struct config *cfg, const struct child_opts *o)
@@ -390,15 +462,16 @@ run_child(const struct config *cfg, const struct child_opts *o)
 	struct supervise_result res;
 	struct env env = { { NULL, 0, 0 } };
 	char *path = NULL, why[PATH_MAX + 64];
-	int code, err, exec_failed, tty = own_terminal();
+	int code, err, user_code = 0, begun = 0, started = 0, exec_failed;
+	int tty = own_terminal();
 	pid_t pid;
 
 	memset(&ar, 0, sizeof(ar));
 	memset(&so, 0, sizeof(so));
 	memset(&res, 0, sizeof(res));
 	so.tty_fd = -1;
-	if (cfg->app.user && (code = drop_privileges(cfg->app.user, &so)) != 0)
-		return code;
+	if (cfg->app.user)
+		user_code = drop_privileges(cfg->app.user, &so);
 	if (o->oneoff) {
 		ar.command = o->process;
 		ar.task = o->task ? o->task->name : NULL;
@@ -407,12 +480,31 @@ run_child(const struct config *cfg, const struct child_opts *o)
 		ar.exclusive = o->task ? o->task->exclusive : 0;
 		ar.exclusive_wait_ms = o->task ?
 		    o->task->exclusive_wait_ms : 0;
+	}
+	if (o->not_run) {
+		code = o->not_run;
+		/* Interrupted at the prompt: on the record, with no lock. */
+		ar.exclusive = 0;
+		ar.never_started = 1;
+		if (o->not_run_signal && audit_begin(cfg, &ar) == 0) {
+			res.interrupted = 1;
+			audit_end(cfg, &ar, code, 0, 0, 1);
+		}
+		goto done;
+	}
+	if (user_code) {
+		code = user_code;
+		goto done;
+	}
+	if (o->oneoff) {
 		code = audit_begin(cfg, &ar);
 		if (code != 0)
-			goto out;
+			goto done;
+		begun = 1;
 	}
 	child_env(cfg, &env, o->process, o->task ? o->task->name : NULL,
 	    o->oneoff ? ar.id : NULL, o->dry_run);
+	user_env(&env, &so);
 
 	path = spawn_resolve(o->argv[0], env_envp(&env));
 	if (!path) {
@@ -431,6 +523,10 @@ run_child(const struct config *cfg, const struct child_opts *o)
 	so.path = path;
 	so.envp = env_envp(&env);
 	so.flags |= SPAWN_SETPGID;
+	/* Not PID 1, we can be killed with -9 (docker exec, kubectl exec):
+	 * a one-off child must not outlive its lock and audit row. */
+	if (o->oneoff && !supervise_is_pid1())
+		so.flags |= SPAWN_PDEATHSIG;
 	if (tty) {
 		so.flags |= SPAWN_FOREGROUND;
 		so.tty_fd = STDIN_FILENO;
@@ -449,6 +545,7 @@ run_child(const struct config *cfg, const struct child_opts *o)
 		    exec_reason(path, err, why, sizeof(why)));
 		goto done;
 	}
+	started = 1;
 	memset(&sup, 0, sizeof(sup));
 	sup.pid = pid;
 	sup.stop_signal = o->stop_signal;
@@ -466,13 +563,24 @@ run_child(const struct config *cfg, const struct child_opts *o)
 		log_error("timed out after %ld ms; exit %d", o->timeout_ms,
 		    code);
 done:
-	if (o->oneoff) {
+	if (begun)
 		audit_end(cfg, &ar, code, res.signal, res.timed_out,
 		    res.interrupted);
-		if (o->on_exit)
-			run_on_exit(cfg, o->on_exit, &env);
+	if (o->oneoff && o->on_exit && user_code) {
+		log_warn("on_exit command not run: it runs as user \"%s\"",
+		    cfg->app.user);
+	} else if (o->oneoff && o->on_exit) {
+		if (!env.vars.v) {
+			child_env(cfg, &env, o->process, o->task ?
+			    o->task->name : NULL, ar.id[0] ? ar.id : NULL,
+			    o->dry_run);
+			user_env(&env, &so);
+		}
+		if (!supervise_is_pid1())
+			so.flags |= SPAWN_PDEATHSIG;
+		run_on_exit(cfg, o->on_exit, &env, &so, code,
+		    outcome_status(started, code, &res));
 	}
-out:
 	free(path);
 	spawn_release_user(&so);
 	env_release(&env);
@@ -565,20 +673,55 @@ cmd_shell(struct config *cfg, int argc, char **argv)
 }
 
 /*
- * Ask on the terminal whether to go on.  Return 1 for yes.  Only called
- * when stdin is a terminal.
+ * Ask on the terminal whether to go on.  Return 1 for yes, 0 for no, or
+ * -N when signal N (TERM, INT, HUP or QUIT) came first.  Signals are
+ * blocked and wait in the signalfd, so the answer is read with a poll on
+ * both: otherwise a Ctrl-C here would wait in the queue and kill the task
+ * the moment the user answered y.  Only called when stdin is a terminal.
  */
 static int
 confirm(const struct config *cfg, const struct task_conf *t)
 {
-	char line[64];
+	struct pollfd pfd[2];
+	char line[64] = "";
+	size_t len = 0;
+	ssize_t n;
+	int sig, i;
 
 	fprintf(stderr, "entrypoint: run task \"%s\" of %s%s%s? [y/N] ",
 	    t->name, cfg->app.name, *cfg->app.release ? " release " : "",
 	    cfg->app.release);
 	fflush(stderr);
-	if (!fgets(line, sizeof(line), stdin))
-		return 0;
+	pfd[0].fd = STDIN_FILENO;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = sig_fd();
+	pfd[1].events = POLLIN;
+	while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return 0;
+		}
+		/* Bounded: a flood of other signals must not starve stdin. */
+		for (i = 0; i < 64 && pfd[1].revents & POLLIN; i++) {
+			sig = sig_read(NULL);
+			if (sig <= 0)
+				break;
+			if (sig == SIGINT || sig == SIGTERM ||
+			    sig == SIGHUP || sig == SIGQUIT) {
+				fputc('\n', stderr);
+				return -sig;
+			}
+		}
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		n = read_nointr(STDIN_FILENO, line + len,
+		    sizeof(line) - 1 - len);
+		if (n <= 0)
+			return 0;
+		len += (size_t)n;
+	}
+	line[len] = '\0';
 	line[strcspn(line, "\r\n")] = '\0';
 	return strcmp(line, "y") == 0 || strcmp(line, "Y") == 0 ||
 	    strcmp(line, "yes") == 0 || strcmp(line, "YES") == 0;
@@ -674,7 +817,8 @@ cmd_task(struct config *cfg, int argc, char **argv)
 	struct child_opts o;
 	struct strv extra = { NULL, 0, 0 };
 	char **base, **full;
-	int i, dry_run = 0, yes = 0, help = 0, code;
+	int i, dry_run = 0, yes = 0, help = 0, code, not_run = 0;
+	int not_run_signal = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
@@ -719,12 +863,17 @@ cmd_task(struct config *cfg, int argc, char **argv)
 			log_error("task \"%s\" needs confirmation: pass --yes "
 			    "or run it from a terminal; nothing was run",
 			    t->name);
-			return EXIT_NOPERM;
-		}
-		if (!confirm(cfg, t)) {
+			not_run = EXIT_NOPERM;
+		} else if ((code = confirm(cfg, t)) < 0) {
+			not_run_signal = -code;
+			not_run = EXIT_SIGNAL_BASE + not_run_signal;
+			log_error("task \"%s\" interrupted by SIG%s at the "
+			    "confirmation prompt; nothing was run", t->name,
+			    signal_name(not_run_signal));
+		} else if (code == 0) {
 			log_error("task \"%s\" not confirmed; nothing was run",
 			    t->name);
-			return EXIT_NOPERM;
+			not_run = EXIT_NOPERM;
 		}
 	}
 	base = split_command(t->name, t->command);
@@ -741,6 +890,8 @@ cmd_task(struct config *cfg, int argc, char **argv)
 	o.task = t;
 	o.dry_run = dry_run;
 	o.timeout_ms = t->timeout_ms;
+	o.not_run = not_run;
+	o.not_run_signal = not_run_signal;
 	if (t->on_exit)
 		o.on_exit = t->on_exit;
 	code = run_child(cfg, &o);
@@ -786,6 +937,7 @@ int
 cmd_env(struct config *cfg, int argc, char **argv)
 {
 	struct env env = { { NULL, 0, 0 } };
+	struct spawn_opts so;
 	char *const *v;
 	char *line;
 
@@ -794,6 +946,11 @@ cmd_env(struct config *cfg, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	child_env(cfg, &env, NULL, NULL, NULL, 0);
+	/* What the child sees: with user =, that user's HOME, USER, LOGNAME. */
+	memset(&so, 0, sizeof(so));
+	if (cfg->app.user && spawn_resolve_user(cfg->app.user, &so) == 0)
+		user_env(&env, &so);
+	spawn_release_user(&so);
 	for (v = env_envp(&env); *v; v++) {
 		line = mask_env_entry(*v);
 		printf("%s\n", line);

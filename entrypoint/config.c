@@ -29,11 +29,14 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -722,6 +725,46 @@ parse_text(struct parser *p)
 /* ---- the environment --------------------------------------------------- */
 
 /*
+ * Read a file that a value names (*_FILE, env_file, release_file): a regular
+ * file only.  We read it with every signal blocked, so a FIFO without a
+ * writer or a terminal would hang us for good with TERM ignored, and a
+ * device such as /dev/zero would never end.  O_NONBLOCK makes the open of
+ * a FIFO return at once; O_NOCTTY keeps a terminal from becoming ours.
+ * Return the text (NUL-terminated, length in *len), or NULL with *why.
+ */
+static char *
+read_named_file(const char *path, size_t max, size_t *len, const char **why)
+{
+	struct stat st;
+	char *text;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		*why = strerror(errno);
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		*why = strerror(errno);
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*why = S_ISFIFO(st.st_mode) ? "not a regular file (a FIFO)" :
+		    S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ?
+		    "not a regular file (a device)" :
+		    S_ISDIR(st.st_mode) ? "not a regular file (a directory)" :
+		    "not a regular file";
+		close(fd);
+		return NULL;
+	}
+	text = read_fd(fd, max, len);
+	if (!text)
+		*why = strerror(errno);
+	return text;
+}
+
+/*
  * Parse one value of an env_file line at s: 'single' (literal), "double"
  * (\" \\ \n escapes) or bare (up to a " #" comment, trimmed).  Return it,
  * or NULL with a reason in *why.
@@ -778,10 +821,10 @@ load_env_file(struct parser *p, struct env *env, const char *path, int line)
 	int n = 0, rc = 0;
 	size_t len;
 
-	text = read_file(path, CONFIG_FILE_MAX, &len);
+	text = read_named_file(path, CONFIG_FILE_MAX, &len, &why);
 	if (!text)
 		return perr(p, line, "could not read env_file \"%s\": %s",
-		    path, strerror(errno));
+		    path, why);
 	for (s = text; s && rc == 0; s = next) {
 		next = strchr(s, '\n');
 		if (next)
@@ -906,7 +949,7 @@ static int
 load_file_vars(const struct parser *p, struct env *env)
 {
 	struct strv names = { NULL, 0, 0 };
-	const char *eq, *path;
+	const char *eq, *path, *why = NULL;
 	char *name, *text;
 	size_t i, len;
 	int rc = 0;
@@ -932,10 +975,11 @@ load_file_vars(const struct parser *p, struct env *env)
 			rc = log_error("%s and %s are both set: set only one",
 			    name, names.v[i]);
 		} else {
-			text = read_file(path, SECRET_FILE_MAX, &len);
+			text = read_named_file(path, SECRET_FILE_MAX, &len,
+			    &why);
 			if (!text) {
-				rc = log_errno("could not read %s \"%s\"",
-				    names.v[i], path);
+				rc = log_error("could not read %s \"%s\": %s",
+				    names.v[i], path, why);
 			} else if (strlen(text) != len) {
 				rc = log_error("invalid %s \"%s\": the file "
 				    "contains a NUL byte", names.v[i], path);
@@ -1070,11 +1114,9 @@ convert(const struct keydef *k, char *base, const char *v, const char **why)
 	case T_RELEASE_FILE:
 		if (!*v || **(char **)field)
 			return 0;
-		text = read_file(v, SECRET_FILE_MAX, &len);
-		if (!text) {
-			*why = strerror(errno);
+		text = read_named_file(v, SECRET_FILE_MAX, &len, why);
+		if (!text)
 			return -1;
-		}
 		for (s = text + len; s > text && isspace((unsigned char)s[-1]);)
 			*--s = '\0';
 		s = text + strspn(text, " \t\r\n");
@@ -1462,6 +1504,7 @@ int
 config_load(struct config *cfg, const char *path, char *const *envp)
 {
 	const char *named = path;
+	struct stat st;
 	char *text;
 	size_t i, len;
 	int rc;
@@ -1471,6 +1514,16 @@ config_load(struct config *cfg, const char *path, char *const *envp)
 		    envp[i][strlen("ENTRYPOINT_CONFIG=")])
 			named = envp[i] + strlen("ENTRYPOINT_CONFIG=");
 	path = named ? named : "entrypoint.ini";
+	/* As for *_FILE (read_named_file()): a FIFO or a device would block
+	 * us, every signal blocked, or never end. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISDIR(st.st_mode)) {
+		memset(cfg, 0, sizeof(*cfg));
+		log_error("could not read config file \"%s\": not a regular "
+		    "file (%s)", path, S_ISFIFO(st.st_mode) ? "a FIFO" :
+		    "a device or socket");
+		return -1;
+	}
 	text = read_file(path, CONFIG_FILE_MAX, &len);
 	if (!text && errno == ENOENT && !named)
 		return load(cfg, NULL, 0, path, NULL, envp);

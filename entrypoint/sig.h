@@ -3,7 +3,9 @@
  *
  * Every asynchronous signal is blocked and received through one signalfd
  * (no handlers: a PID 1 silently drops unblocked signals left at SIG_DFL).
- * SEGV BUS FPE ILL ABRT TRAP SYS stay unblocked so that a crash is a crash.
+ * SEGV BUS FPE ILL ABRT TRAP SYS are blocked too, so that one sent with
+ * kill() is forwarded; a real fault (or abort()) still kills the process,
+ * because the kernel unblocks a fault signal it delivers.
  * Children start with an empty mask (sig_child_mask()).
  */
 #ifndef SIG_H

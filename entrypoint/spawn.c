@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -120,7 +121,7 @@ child_fail(int fd, int err)
  */
 static void
 child_exec(const struct spawn_opts *o, const char *path,
-    const sigset_t *mask, int errfd)
+    const sigset_t *mask, int errfd, pid_t parent)
 {
 	static const unsigned long ksa_dfl[8];
 	struct sigaction sa, old;
@@ -168,6 +169,18 @@ child_exec(const struct spawn_opts *o, const char *path,
 		if (setuid(o->uid) < 0)
 			child_fail(errfd, errno);
 	}
+	/*
+	 * Die with the parent: a one-off child must not go on without the
+	 * lock and the audit row its entrypoint held (a `kill -9` of a
+	 * `docker exec`).  Set after setuid(), which clears it; the parent
+	 * may have died before prctl() took effect, hence getppid().
+	 */
+	if (o->flags & SPAWN_PDEATHSIG) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+			child_fail(errfd, errno);
+		if (getppid() != parent)
+			_exit(EXIT_SIGNAL_BASE + SIGKILL);
+	}
 	if (sigprocmask(SIG_SETMASK, mask, NULL) < 0)
 		child_fail(errfd, errno);
 	execve(path, o->argv, o->envp);
@@ -181,7 +194,7 @@ spawn_start(const struct spawn_opts *opts, int *exec_failed)
 	char *path;
 	int fds[2], err, saved;
 	ssize_t n;
-	pid_t pid;
+	pid_t pid, self = getpid();
 
 	*exec_failed = 1;
 	if (!opts->argv || !opts->argv[0]) {
@@ -212,7 +225,7 @@ spawn_start(const struct spawn_opts *opts, int *exec_failed)
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		child_exec(opts, path, mask, fds[1]);
+		child_exec(opts, path, mask, fds[1], self);
 		/* NOTREACHED */
 	}
 	close(fds[1]);
@@ -303,6 +316,8 @@ spawn_resolve_user(const char *user, struct spawn_opts *opts)
 		goto fail;
 	}
 
+	opts->user_name = pw ? xstrdup(pw->pw_name) : NULL;
+	opts->user_home = xstrdup(pw && *pw->pw_dir ? pw->pw_dir : "/");
 	if (pw) {
 		n = 16;
 		for (tries = 0; tries < 8; tries++) {
@@ -339,6 +354,10 @@ spawn_resolve_user(const char *user, struct spawn_opts *opts)
 	free(gname);
 	return 0;
 fail:
+	free(opts->user_name);
+	free(opts->user_home);
+	opts->user_name = NULL;
+	opts->user_home = NULL;
 	free(groups);
 	free(uname);
 	free(gname);
@@ -349,6 +368,10 @@ void
 spawn_release_user(struct spawn_opts *opts)
 {
 	free((void *)(uintptr_t)opts->groups);
+	free(opts->user_name);
+	free(opts->user_home);
+	opts->user_name = NULL;
+	opts->user_home = NULL;
 	opts->groups = NULL;
 	opts->ngroups = 0;
 }

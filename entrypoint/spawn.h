@@ -5,8 +5,9 @@
  * PATH is resolved, argv and envp are built, stdio is flushed.  The child
  * then only calls async-signal-safe functions: setpgid(0,0), tcsetpgrp() on
  * the terminal when asked (ENOTTY/ENXIO/EBADF tolerated), default
- * dispositions for every ignored signal, the empty mask, setgroups/setgid/
- * setuid when asked, execve.  An exec failure reaches the parent through an
+ * dispositions for every ignored signal, setgroups/setgid/setuid when asked,
+ * PR_SET_PDEATHSIG when asked (after setuid, which would clear it), the
+ * empty mask, execve.  An exec failure reaches the parent through an
  * O_CLOEXEC pipe (EOF means exec succeeded); the child then _exit()s with
  * 127 (ENOENT) or 126.
  */
@@ -18,7 +19,8 @@
 enum spawn_flags {
 	SPAWN_SETPGID = 1 << 0,		/* the child leads a new group */
 	SPAWN_FOREGROUND = 1 << 1,	/* and gets the terminal tty_fd */
-	SPAWN_SETUID = 1 << 2		/* drop to uid/gid/groups */
+	SPAWN_SETUID = 1 << 2,		/* drop to uid/gid/groups */
+	SPAWN_PDEATHSIG = 1 << 3	/* SIGKILL when we die first */
 };
 
 struct spawn_opts {
@@ -31,6 +33,8 @@ struct spawn_opts {
 	gid_t *groups;		/* malloc'd by spawn_resolve_user() */
 	size_t ngroups;
 	const char *path;	/* the file to execve; NULL: resolve argv[0] */
+	char *user_name;	/* spawn_resolve_user(): passwd name or NULL */
+	char *user_home;	/* its home directory, "/" without an entry */
 };
 
 /*
@@ -55,12 +59,12 @@ pid_t spawn_start(const struct spawn_opts *opts, int *exec_failed);
 int spawn_exit_code(int err);
 
 /*
- * Look up user ("name", "uid" or "uid:gid") and fill opts' uid, gid and
- * supplementary groups (malloc'd; free opts->groups).  Return 0 or -1 after
- * logging.
+ * Look up user ("name", "uid" or "uid:gid") and fill opts' uid, gid,
+ * supplementary groups, user_name and user_home (all malloc'd: free them
+ * with spawn_release_user()).  Return 0 or -1 after logging.
  */
 int spawn_resolve_user(const char *user, struct spawn_opts *opts);
-/* Free what spawn_resolve_user() allocated (opts->groups). */
+/* Free what spawn_resolve_user() allocated. */
 void spawn_release_user(struct spawn_opts *opts);
 
 #endif

@@ -196,8 +196,12 @@ rest_gone(const struct run *r)
  * One signal read from the signalfd.  Kernel-sent SIGCHLD only wakes the
  * reaper (forwarding the CHLD of a reaped orphan would confuse the child);
  * a CHLD that someone sent with kill() is forwarded like any other signal.
- * TSTP/TTIN/TTOU are dropped: an init must never stop, and the terminal's
- * own job-control signals go to the foreground group directly.
+ * TSTP/TTIN/TTOU never stop us (they are blocked).  Not PID 1, they are
+ * forwarded as tini does (a shell's `kill -TSTP` reaches the child).  As
+ * PID 1 they are dropped: no shell above us would ever send the CONT, so a
+ * stray one would freeze the container for good; `docker pause` is the way
+ * to freeze it.  The terminal's own Ctrl-Z goes to the child's foreground
+ * group directly, never through us.
  */
 static void
 on_signal(struct run *r, const struct signalfd_siginfo *si, long long now)
@@ -212,8 +216,11 @@ on_signal(struct run *r, const struct signalfd_siginfo *si, long long now)
 	case SIGTSTP:
 	case SIGTTIN:
 	case SIGTTOU:
-		log_debug("ignoring %s", signal_name(sig));
-		return;
+		if (r->pid1) {
+			log_debug("ignoring %s (PID 1)", signal_name(sig));
+			return;
+		}
+		break;
 	case SIGPIPE:
 	case SIGXFSZ:
 		/* Raised by our own write to stderr: not for the child. */

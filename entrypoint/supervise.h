@@ -6,8 +6,8 @@
  * must never block on anything but that poll.
  *
  * - Every signal from outside is forwarded to the child's process group;
- *   TERM becomes stop_signal.  TSTP/TTIN/TTOU are dropped (we never stop),
- *   CHLD wakes the reaper.
+ *   TERM becomes stop_signal.  We never stop: TSTP/TTIN/TTOU are forwarded
+ *   when we are not PID 1 and dropped as PID 1.  CHLD wakes the reaper.
  * - After a TERM or INT from outside, the group has stop_timeout_ms to exit,
  *   then gets SIGKILL.
  * - timeout_ms (tasks): stop_signal to the group, stop_timeout_ms grace,

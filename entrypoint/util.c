@@ -303,14 +303,21 @@ strv_free(char **v)
 char *
 read_file(const char *path, size_t max, size_t *lenp)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	return read_fd(fd, max, lenp);
+}
+
+char *
+read_fd(int fd, size_t max, size_t *lenp)
+{
 	struct strbuf sb = { NULL, 0, 0 };
 	char buf[8192];
 	ssize_t n;
-	int fd, saved;
+	int saved;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
 	for (;;) {
 		n = read_nointr(fd, buf, sizeof(buf));
 		if (n < 0)

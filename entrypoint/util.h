@@ -68,6 +68,8 @@ void strv_free(char **v);
  * Return it, or NULL with errno set (EFBIG when larger than max).
  */
 char *read_file(const char *path, size_t max, size_t *len);
+/* The same from an open fd, which it closes in every case. */
+char *read_fd(int fd, size_t max, size_t *len);
 
 ssize_t read_nointr(int fd, void *buf, size_t n);
 ssize_t write_all(int fd, const void *buf, size_t n);
