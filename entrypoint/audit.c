@@ -27,6 +27,7 @@
 
 #include "audit.h"
 #include "db.h"
+#include "escape.h"
 #include "exitcode.h"
 #include "log.h"
 #include "mask.h"
@@ -51,7 +52,8 @@ struct audit_priv {
 	long long t0;		/* now_ms() at audit_begin */
 	char *argv_array;	/* masked argv as a text[] literal */
 	char *argv_text;	/* masked argv joined with spaces, for logs */
-	char *actor;
+	char *actor;		/* escaped (ESCAPE_DB) */
+	char *release;		/* escaped, or NULL */
 	char host[256];
 };
 
@@ -250,19 +252,22 @@ audit_pg_array(char *const *argv)
 {
 	struct strbuf sb = { NULL, 0, 0 };
 	const char *p;
+	char *esc;
 	size_t i;
 
 	strbuf_addch(&sb, '{');
 	for (i = 0; argv && argv[i]; i++) {
+		esc = escape_dup(argv[i], ESCAPE_DB);
 		if (i)
 			strbuf_addch(&sb, ',');
 		strbuf_addch(&sb, '"');
-		for (p = argv[i]; *p; p++) {
+		for (p = esc; *p; p++) {
 			if (*p == '"' || *p == '\\')
 				strbuf_addch(&sb, '\\');
 			strbuf_addch(&sb, *p);
 		}
 		strbuf_addch(&sb, '"');
+		free(esc);
 	}
 	strbuf_addch(&sb, '}');
 	return strbuf_detach(&sb);
@@ -285,7 +290,11 @@ audit_format_duration(long long ms, char *buf, size_t size)
 		    ms % 3600000 / 60000);
 }
 
-/* ENTRYPOINT_ACTOR, else our user's name, else "uid N".  Caller frees. */
+/*
+ * ENTRYPOINT_ACTOR, else our user's name, else "uid N", escaped for a text
+ * column (bytes that are not UTF-8 would make the INSERT fail).  Caller
+ * frees.
+ */
 static char *
 find_actor(const struct config *cfg)
 {
@@ -293,10 +302,10 @@ find_actor(const struct config *cfg)
 	struct passwd *pw;
 
 	if (a && *a)
-		return xstrdup(a);
+		return escape_dup(a, ESCAPE_DB);
 	pw = getpwuid(geteuid());
 	if (pw && pw->pw_name && *pw->pw_name)
-		return xstrdup(pw->pw_name);
+		return escape_dup(pw->pw_name, ESCAPE_DB);
 	return xasprintf("uid %ld", (long)geteuid());
 }
 
@@ -362,13 +371,13 @@ row_params(const struct config *cfg, const struct audit_run *run,
     const char **params)
 {
 	const struct audit_priv *p = run->priv;
-	const char *rel = cfg->app.release;
 
+	(void)cfg;
 	params[0] = run->id;
 	params[1] = run->command;
 	params[2] = run->task;
 	params[3] = p->argv_array;
-	params[4] = rel && *rel ? rel : NULL;
+	params[4] = p->release;
 	params[5] = p->host;
 	params[6] = p->actor;
 	params[7] = run->dry_run ? "true" : "false";
@@ -478,6 +487,7 @@ priv_free(struct audit_run *run)
 	free(p->argv_array);
 	free(p->argv_text);
 	free(p->actor);
+	free(p->release);
 	free(p);
 	run->priv = NULL;
 }
@@ -564,13 +574,17 @@ begin(const struct config *cfg, struct audit_run *run, struct db *borrow)
 	run->priv = p;
 	p->t0 = now_ms();
 	masked = audit_mask_argv(run->argv, &cfg->env);
-	p->argv_array = audit_pg_array(masked);
+	p->argv_array = audit_pg_array(masked);	/* escapes each */
 	p->argv_text = join_argv(masked);
 	strv_free(masked);
 	p->actor = find_actor(cfg);
+	if (cfg->app.release && *cfg->app.release)
+		p->release = escape_dup(cfg->app.release, ESCAPE_DB);
 	if (gethostname(p->host, sizeof(p->host)) < 0)
 		p->host[0] = '\0';
 	p->host[sizeof(p->host) - 1] = '\0';
+	if (!escape_is_plain(p->host))
+		snprintf(p->host, sizeof(p->host), "(not UTF-8)");
 
 	if (run->exclusive && !run->task) {
 		log_error("an exclusive run needs a task name");
