@@ -222,29 +222,23 @@ mask_value_in(char **s, const char *secret)
 char **
 audit_mask_argv(char *const *argv, const struct env *env)
 {
-	struct strv out = { NULL, 0, 0 };
-	char *const *ev = env ? env_envp(env) : NULL;
-	char *name, *arg;
+	char *const *ev;
+	char **out = mask_argv(argv), *name;
 	const char *eq;
 	size_t i;
 
-	for (i = 0; argv && argv[i]; i++) {
-		arg = mask_arg(argv[i]);
-		for (; ev && *ev; ev++) {
+	for (i = 0; out[i]; i++) {
+		for (ev = env ? env_envp(env) : NULL; ev && *ev; ev++) {
 			eq = strchr(*ev, '=');
 			if (!eq || strlen(eq + 1) < SECRET_MIN_LEN)
 				continue;
 			name = xstrndup(*ev, (size_t)(eq - *ev));
 			if (mask_name_is_secret(name))
-				mask_value_in(&arg, eq + 1);
+				mask_value_in(&out[i], eq + 1);
 			free(name);
 		}
-		ev = env ? env_envp(env) : NULL;
-		strv_push_owned(&out, arg);
 	}
-	if (!out.v)
-		return xcalloc(1, sizeof(char *));
-	return out.v;
+	return out;
 }
 
 char *
@@ -947,7 +941,7 @@ print_table(PGresult *r)
 static int
 history_usage(const char *what, const char *arg)
 {
-	log_error("%s \"%s\"", what, arg);
+	log_error("%s \"%s\"", what, mask_show(arg));
 	fprintf(stderr, "usage: entrypoint history [-n N] [--task NAME] "
 	    "[--json]\n");
 	return EXIT_USAGE;

@@ -62,7 +62,7 @@ int audit_make_id(char *id, size_t size);
 /* "succeeded", "failed", "timed_out" or "interrupted". */
 const char *audit_status(int exit_code, int timed_out, int interrupted);
 /*
- * argv as it may be recorded or printed: each argument through mask_arg(),
+ * argv as it may be recorded or printed: masked by mask_argv(),
  * then every occurrence of the value of a secret variable of env (names as
  * mask_name_is_secret(); values of 4 bytes or more) replaced by MASK.
  * Return a NULL-terminated vector; caller frees with strv_free().

@@ -38,6 +38,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "log.h"
+#include "mask.h"
 #include "migrate.h"
 #include "sqlfile.h"
 #include "util.h"
@@ -1569,7 +1570,7 @@ static int
 usage(const char *msg, const char *arg)
 {
 	if (arg)
-		log_error("%s \"%s\"", msg, arg);
+		log_error("%s \"%s\"", msg, mask_show(arg));
 	else
 		log_error("%s", msg);
 	fprintf(stderr, "usage: entrypoint migrate [up | status [--check] | "
