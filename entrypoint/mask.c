@@ -247,8 +247,8 @@ mask_keyword(struct strbuf *sb, const char *s, size_t i)
  */
 #define NET_MIN_LEN 3
 
-static char *
-mask_parsed(const char *value, char *out)
+char *
+mask_conninfo_secrets(const char *value, char *out)
 {
 	PQconninfoOption *opts, *o;
 	char *err = NULL, *q;
@@ -304,7 +304,7 @@ mask_url(const char *value)
 		strbuf_addch(&sb, value[i]);
 		i++;
 	}
-	return mask_parsed(value, strbuf_detach(&sb));
+	return mask_conninfo_secrets(value, strbuf_detach(&sb));
 }
 
 char *

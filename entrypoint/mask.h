@@ -45,6 +45,13 @@ const char *mask_show(const char *arg);
  */
 char *mask_url(const char *value);
 /*
+ * Take text (malloc'd) and return it with every occurrence of the
+ * passwords libpq reads from the connection string conninfo masked (none
+ * when conninfo does not parse; values shorter than 3 bytes are left
+ * alone).  For messages about a connection: libpq's text may quote them.
+ */
+char *mask_conninfo_secrets(const char *conninfo, char *text);
+/*
  * A whole command line: each argument as mask_arg(), and the argument
  * after a secret flag without '=' ("--password S", "-db-token S") masked
  * whole.  Return a NULL-terminated vector; caller frees with strv_free().
