@@ -21,6 +21,8 @@
 
 /* The one attempt of wait = 0 (libpq's connect_timeout of old). */
 #define CONNECT_ONCE_MS 10000
+/* The least time one attempt gets, even at the end of wait. */
+#define ATTEMPT_MIN_MS 250
 
 /* How long we wait for the server after a cancel request. */
 #define CANCEL_WAIT_MS 10000
@@ -516,7 +518,10 @@ db_open(struct db *db, const struct db_options *o)
 	/* wait = 0 still gives the one attempt CONNECT_ONCE_MS */
 	deadline = t0 + (o->wait_ms > 0 ? o->wait_ms : CONNECT_ONCE_MS);
 	for (;;) {
-		db->conn = connect_once(db, o, deadline, &a);
+		/* an attempt that starts at the deadline still gets a
+		   moment, so the last message says what the server did */
+		db->conn = connect_once(db, o, deadline > now_ms() +
+		    ATTEMPT_MIN_MS ? deadline : now_ms() + ATTEMPT_MIN_MS, &a);
 		db->round_trips++;
 		if (a.signo) {
 			log_info("received SIG%s while connecting to the "
