@@ -202,4 +202,22 @@ unlike "$err" "without an audit record|not in the audit trail" "and it is record
 row=$(psql_q "SELECT array_to_string(argv, '|') || ' ' || actor || ' ' || release FROM entrypoint.runs ORDER BY started_at DESC LIMIT 1")
 is "$row" 'true|a\xffb al\xfeice v1\xfd' "argv, actor and release stored with \\xNN escapes"
 
+# --- a multi-line server error cannot start a log line ------------------
+mkdir -p ml/migrations
+cat >ml/migrations/1_raise.sql <<'SQL'
+DO $$ BEGIN RAISE EXCEPTION E'first line\nentrypoint: migrate: applied everything\x1b[2J'; END $$;
+SQL
+cat >ml/m.ini <<INI
+[database]
+url = postgresql:///postgres?host=$PGDIR&port=$PGPORT&user=postgres
+wait = 5s
+INI
+(cd ml && "$EP" -c m.ini migrate 2>../ml.err >/dev/null)
+is "$?" 65 "a migration whose error has a newline and ESC: 65"
+ok "every stderr line is ours, none forged by the server's text" \
+	sh -c "! grep -v '^entrypoint: ' ml.err && ! grep -q '^entrypoint: migrate: applied everything' ml.err"
+ok "no raw ESC from the server's text" sh -c "! grep -q \"\$(printf '\\033')\" ml.err"
+like "$(cat ml.err)" 'first line\\nentrypoint: migrate: applied everything\\x1b' \
+	"the message, escaped"
+
 done_testing
