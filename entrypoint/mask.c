@@ -95,21 +95,23 @@ mask_name_is_secret(const char *name)
  * bytes of s were used (the caller copies the rest).
  * libpq's URI parser (conninfo_uri_parse_options) takes everything up to
  * the first '@' or '/' as the user info, so a password may hold '?', '#',
- * '&', ':' or a blank; we do the same, stopping at a line end too.  When
+ * '&', ':', a blank or a line end; we do the same, and stop at a line end
+ * too unless the URL is the whole value (whole).  When
  * there is no '@' before the first '/' but there is one later before a
  * blank, and a ':' before that, the password itself holds a '/' and is
  * masked all the same (unencoded passwords are common in hand-written
  * URLs).  The last such '@' counts, to hide more rather than less.
  */
 static size_t
-mask_one_url(struct strbuf *sb, const char *s)
+mask_one_url(struct strbuf *sb, const char *s, int whole)
 {
 	const char *auth = s + 3, *end, *at = NULL, *colon, *p;
+	const char *stop = whole ? "@/" : "@/\n";
 
-	end = auth + strcspn(auth, "@/\n");
+	end = auth + strcspn(auth, stop);
 	if (*end == '@') {
 		at = end;
-		for (p = end + 1; *p && !strchr("/\n", *p); p++)
+		for (p = end + 1; *p && !strchr(stop + 1, *p); p++)
 			if (*p == '@')
 				at = p;
 	} else {
@@ -207,16 +209,20 @@ mask_keyword(struct strbuf *sb, const char *s, size_t i)
 		if (!n)
 			continue;
 		p = s + i + n;
-		while (!uri && isspace((unsigned char)*p) && *p != '\n')
+		while (!uri && isspace((unsigned char)*p))
 			p++;
 		if (*p != '=')
 			continue;
 		p++;
-		while (!uri && isspace((unsigned char)*p) && *p != '\n')
+		while (!uri && isspace((unsigned char)*p))
 			p++;
 		strbuf_add(sb, s + i, (size_t)(p - (s + i)));
 		if (!*p || isspace((unsigned char)*p) || (uri && *p == '&'))
 			return (size_t)(p - (s + i));	/* empty: shown */
+		if (!uri && p[0] == '\'' && p[1] == '\'') {
+			strbuf_add(sb, p, 2);
+			return (size_t)(p + 2 - (s + i));
+		}
 		if (uri) {
 			p += strcspn(p, "&\n");
 		} else if (*p == '\'') {
@@ -224,6 +230,9 @@ mask_keyword(struct strbuf *sb, const char *s, size_t i)
 				if (*p == '\\' && p[1])
 					p++;
 			if (*p)
+				p++;
+			/* glued to the quote: hidden too */
+			while (*p && !isspace((unsigned char)*p))
 				p++;
 		} else {
 			for (; *p && !isspace((unsigned char)*p); p++)
@@ -286,24 +295,35 @@ char *
 mask_url(const char *value)
 {
 	struct strbuf sb = { NULL, 0, 0 };
+	char *pre;
+	const char *v;
 	size_t i = 0, n;
 
 	if (!value)
 		return NULL;
-	while (value[i]) {
-		if (value[i] == ':' && value[i + 1] == '/' &&
-		    value[i + 2] == '/' && scheme_len(value, i) > 0) {
-			i += mask_one_url(&sb, value + i);
+	/*
+	 * What libpq reads goes first, so that the scan cannot split a
+	 * password in two and leave a part; the scan then hides the
+	 * spellings libpq decodes (%XX, \ escapes), and the passwords once
+	 * more, should the scan have joined text around them.
+	 */
+	pre = mask_conninfo_secrets(value, xstrdup(value));
+	v = pre;
+	while (v[i]) {
+		if (v[i] == ':' && v[i + 1] == '/' && v[i + 2] == '/' &&
+		    scheme_len(v, i) > 0) {
+			i += mask_one_url(&sb, v + i, scheme_len(v, i) == i);
 			continue;
 		}
-		n = mask_keyword(&sb, value, i);
+		n = mask_keyword(&sb, v, i);
 		if (n) {
 			i += n;
 			continue;
 		}
-		strbuf_addch(&sb, value[i]);
+		strbuf_addch(&sb, v[i]);
 		i++;
 	}
+	free(pre);
 	return mask_conninfo_secrets(value, strbuf_detach(&sb));
 }
 
@@ -351,12 +371,14 @@ mask_arg(const char *arg)
 	if (eq) {
 		name = arg + strspn(arg, "-");
 		n = xstrndup(name, (size_t)(eq - name));
-		secret = eq > name && !strpbrk(n, " \t") &&
+		/* a name, not "postgres://u:p@h/x?password" */
+		secret = eq > name && strspn(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(n) &&
 		    mask_name_is_secret(n);
 		free(n);
 		if (secret && eq[1])
-			return xasprintf("%.*s%s", (int)(eq + 1 - arg), arg,
-			    MASK);
+			return mask_conninfo_secrets(arg, xasprintf("%.*s%s",
+			    (int)(eq + 1 - arg), arg, MASK));
 	}
 	return mask_url(arg);
 }
@@ -388,12 +410,12 @@ mask_argv(char *const *argv)
 	size_t i;
 
 	for (i = 0; argv && argv[i]; i++) {
-		strv_push_owned(&out, mask_arg(argv[i]));
-		/* "--password S": S is the secret */
-		if (is_secret_flag(argv[i]) && argv[i + 1]) {
-			i++;
+		/* "--password S": S is the secret (even when S looks like
+		   a flag itself: "--token --password S" hides both) */
+		if (i > 0 && is_secret_flag(argv[i - 1]))
 			strv_push(&out, *argv[i] ? MASK : "");
-		}
+		else
+			strv_push_owned(&out, mask_arg(argv[i]));
 	}
 	if (!out.v)
 		return xcalloc(1, sizeof(char *));
