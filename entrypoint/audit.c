@@ -831,21 +831,23 @@ audit_end(const struct config *cfg, struct audit_run *run, int exit_code,
 	priv_free(run);
 }
 
-/* Copy s into buf for a table cell: control characters become '?'. */
+/*
+ * s escaped (ESCAPE_TEXT) into buf for a table cell of at most max bytes:
+ * no control character reaches the terminal, and a long value is cut on a
+ * character boundary and ends in "...".
+ */
 static const char *
 cell(const char *s, char *buf, size_t size, size_t max)
 {
-	size_t i;
+	size_t room = max + 1 < size ? max + 1 : size, n;
 
 	if (!s)
 		s = "";
-	for (i = 0; s[i] && i + 1 < size && i < max; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
-		    s[i];
-	if (s[i] && i >= 3 && i == max) {
-		buf[i - 3] = buf[i - 2] = buf[i - 1] = '.';
-	}
-	buf[i] = '\0';
+	if (!s[escape_str(buf, room, s, ESCAPE_TEXT)] || room <= 3)
+		return buf;
+	escape_str(buf, room - 3, s, ESCAPE_TEXT);
+	n = strlen(buf);
+	memcpy(buf + n, "...", 4);
 	return buf;
 }
 

@@ -202,6 +202,21 @@ unlike "$err" "without an audit record|not in the audit trail" "and it is record
 row=$(psql_q "SELECT array_to_string(argv, '|') || ' ' || actor || ' ' || release FROM entrypoint.runs ORDER BY started_at DESC LIMIT 1")
 is "$row" 'true|a\xffb al\xfeice v1\xfd' "argv, actor and release stored with \\xNN escapes"
 
+# history shows what was recorded, escaped and cut on a character
+long=$(printf 'é%.0s' $(seq 1 40))
+cat >h.ini <<INI
+[database]
+url = postgresql:///postgres?host=$PGDIR&port=$PGPORT&user=postgres
+INI
+"$EP" -c h.ini run true "$(printf 'x\033[2Jy')" 2>/dev/null
+"$EP" -c h.ini run true "x$long" 2>/dev/null
+run_ep -c h.ini history -n 3
+is "$rc" 0 "history after runs with controls and long multi-byte values"
+unlike "$out" "$(printf '\033')" "history: no raw ESC"
+like "$out" 'run true x\\x1b\[2Jy' "history: the ESC escaped"
+ok "history: valid UTF-8 (cut on a character)" \
+	python3 -c 'import sys; sys.stdin.buffer.read().decode("utf-8")' <<<"$out"
+
 # --- a multi-line server error cannot start a log line ------------------
 mkdir -p ml/migrations
 cat >ml/migrations/1_raise.sql <<'SQL'
