@@ -562,8 +562,11 @@ db_open(struct db *db, const struct db_options *o)
 		PQfinish(db->conn);
 		db->conn = NULL;
 		s = db_sleep(backoff < left ? backoff : left);
-		if (s)
+		if (s) {
+			log_info("received SIG%s while waiting for the "
+			    "database", signal_name(s));
 			return EXIT_SIGNAL_BASE + s;
+		}
 		backoff = backoff * 2 > 1000 ? 1000 : backoff * 2;
 	}
 	PQsetNoticeReceiver(db->conn, notice_to_log, NULL);

@@ -43,6 +43,19 @@ like "$err" "not reachable within 1000 ms at 127.0.0.1:$free: connection refused
 ok "refused: one line" one_line
 unlike "$err" "$PW" "refused: no password"
 
+# TERM while retrying a refused connection (wait 60 s): 143 at once, saying so.
+write_cfg refused60.ini "postgresql://postgres:$PW@127.0.0.1:$free/postgres" 60s
+ENTRYPOINT_DEBUG=1 "$EP" -c refused60.ini history 2>"$T/retry.err" &
+ep=$!
+track "$ep"
+ok "retrying a refused connection" wait_for 10 grep -q 'retrying in' "$T/retry.err"
+kill -TERM "$ep"
+ok "TERM while retrying ends it well before wait (60 s)" \
+	wait_for 20 sh -c "! kill -0 $ep 2>/dev/null"
+wait "$ep"
+is "$?" 143 "TERM while retrying: 143"
+like "$(cat "$T/retry.err")" "SIGTERM while waiting for the database" "says why it stopped"
+
 write_cfg nohost.ini "postgresql://postgres:$PW@no-such-host.invalid:$PGPORT/postgres" 0
 run_ep -c nohost.ini history
 is "$rc" 69 "unknown host: 69"
