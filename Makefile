@@ -28,6 +28,7 @@ SRCS = \
 	entrypoint/config.c \
 	entrypoint/env.c \
 	entrypoint/mask.c \
+	entrypoint/escape.c \
 	entrypoint/log.c \
 	entrypoint/util.c
 HDRS = $(wildcard entrypoint/*.h)

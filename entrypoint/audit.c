@@ -27,6 +27,7 @@
 
 #include "audit.h"
 #include "db.h"
+#include "escape.h"
 #include "exitcode.h"
 #include "log.h"
 #include "mask.h"
@@ -51,7 +52,8 @@ struct audit_priv {
 	long long t0;		/* now_ms() at audit_begin */
 	char *argv_array;	/* masked argv as a text[] literal */
 	char *argv_text;	/* masked argv joined with spaces, for logs */
-	char *actor;
+	char *actor;		/* escaped (ESCAPE_DB) */
+	char *release;		/* escaped, or NULL */
 	char host[256];
 	char *sql_begin;	/* audit_begin_prepare(): the INSERT */
 	const char *params[9];	/* and its parameters */
@@ -222,29 +224,23 @@ mask_value_in(char **s, const char *secret)
 char **
 audit_mask_argv(char *const *argv, const struct env *env)
 {
-	struct strv out = { NULL, 0, 0 };
-	char *const *ev = env ? env_envp(env) : NULL;
-	char *name, *arg;
+	char *const *ev;
+	char **out = mask_argv(argv), *name;
 	const char *eq;
 	size_t i;
 
-	for (i = 0; argv && argv[i]; i++) {
-		arg = mask_arg(argv[i]);
-		for (; ev && *ev; ev++) {
+	for (i = 0; out[i]; i++) {
+		for (ev = env ? env_envp(env) : NULL; ev && *ev; ev++) {
 			eq = strchr(*ev, '=');
 			if (!eq || strlen(eq + 1) < SECRET_MIN_LEN)
 				continue;
 			name = xstrndup(*ev, (size_t)(eq - *ev));
 			if (mask_name_is_secret(name))
-				mask_value_in(&arg, eq + 1);
+				mask_value_in(&out[i], eq + 1);
 			free(name);
 		}
-		ev = env ? env_envp(env) : NULL;
-		strv_push_owned(&out, arg);
 	}
-	if (!out.v)
-		return xcalloc(1, sizeof(char *));
-	return out.v;
+	return out;
 }
 
 char *
@@ -252,19 +248,22 @@ audit_pg_array(char *const *argv)
 {
 	struct strbuf sb = { NULL, 0, 0 };
 	const char *p;
+	char *esc;
 	size_t i;
 
 	strbuf_addch(&sb, '{');
 	for (i = 0; argv && argv[i]; i++) {
+		esc = escape_dup(argv[i], ESCAPE_DB);
 		if (i)
 			strbuf_addch(&sb, ',');
 		strbuf_addch(&sb, '"');
-		for (p = argv[i]; *p; p++) {
+		for (p = esc; *p; p++) {
 			if (*p == '"' || *p == '\\')
 				strbuf_addch(&sb, '\\');
 			strbuf_addch(&sb, *p);
 		}
 		strbuf_addch(&sb, '"');
+		free(esc);
 	}
 	strbuf_addch(&sb, '}');
 	return strbuf_detach(&sb);
@@ -287,7 +286,11 @@ audit_format_duration(long long ms, char *buf, size_t size)
 		    ms % 3600000 / 60000);
 }
 
-/* ENTRYPOINT_ACTOR, else our user's name, else "uid N".  Caller frees. */
+/*
+ * ENTRYPOINT_ACTOR, else our user's name, else "uid N", escaped for a text
+ * column (bytes that are not UTF-8 would make the INSERT fail).  Caller
+ * frees.
+ */
 static char *
 find_actor(const struct config *cfg)
 {
@@ -295,10 +298,10 @@ find_actor(const struct config *cfg)
 	struct passwd *pw;
 
 	if (a && *a)
-		return xstrdup(a);
+		return escape_dup(a, ESCAPE_DB);
 	pw = getpwuid(geteuid());
 	if (pw && pw->pw_name && *pw->pw_name)
-		return xstrdup(pw->pw_name);
+		return escape_dup(pw->pw_name, ESCAPE_DB);
 	return xasprintf("uid %ld", (long)geteuid());
 }
 
@@ -364,13 +367,13 @@ row_params(const struct config *cfg, const struct audit_run *run,
     const char **params)
 {
 	const struct audit_priv *p = run->priv;
-	const char *rel = cfg->app.release;
 
+	(void)cfg;
 	params[0] = run->id;
 	params[1] = run->command;
 	params[2] = run->task;
 	params[3] = p->argv_array;
-	params[4] = rel && *rel ? rel : NULL;
+	params[4] = p->release;
 	params[5] = p->host;
 	params[6] = p->actor;
 	params[7] = run->dry_run ? "true" : "false";
@@ -483,6 +486,7 @@ priv_free(struct audit_run *run)
 	free(p->argv_text);
 	free(p->actor);
 	free(p->sql_begin);
+	free(p->release);
 	free(p);
 	run->priv = NULL;
 }
@@ -565,13 +569,17 @@ begin_priv(const struct config *cfg, struct audit_run *run)
 	run->priv = p;
 	p->t0 = now_ms();
 	masked = audit_mask_argv(run->argv, &cfg->env);
-	p->argv_array = audit_pg_array(masked);
+	p->argv_array = audit_pg_array(masked);	/* escapes each */
 	p->argv_text = join_argv(masked);
 	strv_free(masked);
 	p->actor = find_actor(cfg);
+	if (cfg->app.release && *cfg->app.release)
+		p->release = escape_dup(cfg->app.release, ESCAPE_DB);
 	if (gethostname(p->host, sizeof(p->host)) < 0)
 		p->host[0] = '\0';
 	p->host[sizeof(p->host) - 1] = '\0';
+	if (!escape_is_plain(p->host))
+		snprintf(p->host, sizeof(p->host), "(not UTF-8)");
 	return p;
 }
 
@@ -884,21 +892,23 @@ audit_end(const struct config *cfg, struct audit_run *run, int exit_code,
 	priv_free(run);
 }
 
-/* Copy s into buf for a table cell: control characters become '?'. */
+/*
+ * s escaped (ESCAPE_TEXT) into buf for a table cell of at most max bytes:
+ * no control character reaches the terminal, and a long value is cut on a
+ * character boundary and ends in "...".
+ */
 static const char *
 cell(const char *s, char *buf, size_t size, size_t max)
 {
-	size_t i;
+	size_t room = max + 1 < size ? max + 1 : size, n;
 
 	if (!s)
 		s = "";
-	for (i = 0; s[i] && i + 1 < size && i < max; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
-		    s[i];
-	if (s[i] && i >= 3 && i == max) {
-		buf[i - 3] = buf[i - 2] = buf[i - 1] = '.';
-	}
-	buf[i] = '\0';
+	if (!s[escape_str(buf, room, s, ESCAPE_TEXT)] || room <= 3)
+		return buf;
+	escape_str(buf, room - 3, s, ESCAPE_TEXT);
+	n = strlen(buf);
+	memcpy(buf + n, "...", 4);
 	return buf;
 }
 
@@ -994,7 +1004,7 @@ print_table(PGresult *r)
 static int
 history_usage(const char *what, const char *arg)
 {
-	log_error("%s \"%s\"", what, arg);
+	log_error("%s \"%s\"", what, mask_show(arg));
 	fprintf(stderr, "usage: entrypoint history [-n N] [--task NAME] "
 	    "[--json]\n");
 	return EXIT_USAGE;

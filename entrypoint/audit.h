@@ -81,13 +81,17 @@ int audit_make_id(char *id, size_t size);
 /* "succeeded", "failed", "timed_out" or "interrupted". */
 const char *audit_status(int exit_code, int timed_out, int interrupted);
 /*
- * argv as it may be recorded or printed: each argument through mask_arg(),
+ * argv as it may be recorded or printed: masked by mask_argv(),
  * then every occurrence of the value of a secret variable of env (names as
  * mask_name_is_secret(); values of 4 bytes or more) replaced by MASK.
  * Return a NULL-terminated vector; caller frees with strv_free().
  */
 char **audit_mask_argv(char *const *argv, const struct env *env);
-/* A PostgreSQL text[] literal of argv ("{"a","b\"c"}").  Caller frees. */
+/*
+ * A PostgreSQL text[] literal of argv ("{"a","b\"c"}"), each element
+ * escaped with ESCAPE_DB (bytes that are not UTF-8 become \xNN), so that
+ * any argv can be stored.  Caller frees.
+ */
 char *audit_pg_array(char *const *argv);
 /* A duration for people: "850ms", "12.3s", "4m05s", "2h03m". */
 void audit_format_duration(long long ms, char *buf, size_t size);

@@ -196,7 +196,7 @@ cmd_version(struct config *cfg, int argc, char **argv)
 {
 	(void)cfg;
 	if (argc > 1) {
-		log_error("unrecognized argument \"%s\"", argv[1]);
+		log_error("unrecognized argument \"%s\"", mask_show(argv[1]));
 		return EXIT_USAGE;
 	}
 	printf("entrypoint %s (%s)\n", EP_VERSION, EP_COMMIT);
@@ -509,7 +509,7 @@ run_child(const struct config *cfg, const struct child_opts *o)
 	path = spawn_resolve(o->argv[0], env_envp(&env));
 	if (!path) {
 		code = spawn_exit_code(errno);
-		log_error("could not run \"%s\": %s", o->argv[0],
+		log_error("could not run \"%s\": %s", mask_show(o->argv[0]),
 		    code == EXIT_NOTFOUND ? "command not found" :
 		    strerror(errno));
 		goto done;
@@ -535,13 +535,13 @@ run_child(const struct config *cfg, const struct child_opts *o)
 	pid = spawn_start(&so, &exec_failed);
 	if (pid < 0 && !exec_failed) {
 		code = EXIT_OSERR;
-		log_errno("could not start \"%s\"", o->argv[0]);
+		log_errno("could not start \"%s\"", mask_show(o->argv[0]));
 		goto done;
 	}
 	if (pid < 0) {
 		err = errno;
 		code = spawn_exit_code(err);
-		log_error("could not run \"%s\": %s", o->argv[0],
+		log_error("could not run \"%s\": %s", mask_show(o->argv[0]),
 		    exec_reason(path, err, why, sizeof(why)));
 		goto done;
 	}
@@ -746,10 +746,10 @@ unknown_task(const struct config *cfg, const char *name)
 
 	if (best)
 		log_error("unrecognized task \"%s\"; did you mean \"%s\"? "
-		    "(see 'entrypoint tasks')", name, best);
+		    "(see 'entrypoint tasks')", mask_show(name), best);
 	else
 		log_error("unrecognized task \"%s\" (see 'entrypoint tasks')",
-		    name);
+		    mask_show(name));
 	free(names);
 	return EXIT_USAGE;
 }
@@ -832,7 +832,7 @@ cmd_task(struct config *cfg, int argc, char **argv)
 		    strcmp(argv[i], "-y") == 0) {
 			yes = 1;
 		} else if (argv[i][0] == '-') {
-			log_error("unrecognized option \"%s\"", argv[i]);
+			log_error("unrecognized option \"%s\"", mask_show(argv[i]));
 			cmd_usage("task", stderr);
 			return EXIT_USAGE;
 		} else if (!name) {
@@ -907,7 +907,7 @@ cmd_tasks(struct config *cfg, int argc, char **argv)
 	const struct task_conf *t;
 
 	if (argc > 1) {
-		log_error("unrecognized argument \"%s\"", argv[1]);
+		log_error("unrecognized argument \"%s\"", mask_show(argv[1]));
 		return EXIT_USAGE;
 	}
 	for (i = 0; i < cfg->ntasks; i++)
@@ -942,7 +942,7 @@ cmd_env(struct config *cfg, int argc, char **argv)
 	char *line;
 
 	if (argc > 1) {
-		log_error("unrecognized argument \"%s\"", argv[1]);
+		log_error("unrecognized argument \"%s\"", mask_show(argv[1]));
 		return EXIT_USAGE;
 	}
 	child_env(cfg, &env, NULL, NULL, NULL, 0);
@@ -1288,7 +1288,7 @@ cmd_check(struct config *cfg, int argc, char **argv)
 		if (strcmp(argv[i], "--json") == 0) {
 			json = 1;
 		} else {
-			log_error("unrecognized argument \"%s\"", argv[i]);
+			log_error("unrecognized argument \"%s\"", mask_show(argv[i]));
 			cmd_usage("check", stderr);
 			return EXIT_USAGE;
 		}

@@ -1616,20 +1616,23 @@ format_duration(struct strbuf *sb, long ms)
 		strbuf_addf(sb, "%ldms", ms);
 }
 
-/* A command with each argument masked (mask_arg), re-quoted as needed. */
+/* A command with its arguments masked (mask_argv), re-quoted as needed. */
 static void
 format_command(struct strbuf *sb, const char *cmd)
 {
 	const char *err;
-	char **argv, *m, *c;
+	char **argv, **masked, *m, *c;
 	size_t i;
 
 	if (config_split_argv(cmd, &argv, &err) < 0) {
 		strbuf_addstr(sb, MASK);
 		return;
 	}
+	masked = mask_argv(argv);
+	strv_free(argv);
+	argv = masked;
 	for (i = 0; argv[i]; i++) {
-		m = mask_arg(argv[i]);
+		m = xstrdup(argv[i]);
 		if (i)
 			strbuf_addch(sb, ' ');
 		if (*m && !strpbrk(m, " \t\n\r'\"\\")) {

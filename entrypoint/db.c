@@ -11,12 +11,18 @@
 #include "db.h"
 #include "exitcode.h"
 #include "log.h"
+#include "mask.h"
 #include "sig.h"
 #include "util.h"
 
 /* postgres src/include/common/connect.h */
 #define SECURE_SEARCH_PATH_SQL \
 	"SELECT pg_catalog.set_config('search_path', '', false)"
+
+/* The one attempt of wait = 0 (libpq's connect_timeout of old). */
+#define CONNECT_ONCE_MS 10000
+/* The least time one attempt gets, even at the end of wait. */
+#define ATTEMPT_MIN_MS 250
 
 /* How long we wait for the server after a cancel request. */
 #define CANCEL_WAIT_MS 10000
@@ -85,113 +91,6 @@ db_sleep(long ms)
 	}
 }
 
-/* The url with the password replaced, for messages: never log a secret. */
-static char *
-url_for_log(const char *url)
-{
-	const char *at, *colon, *scheme;
-
-	if (!url || !*url)
-		return xstrdup("(libpq defaults: PGHOST, PGPORT, ...)");
-	scheme = strstr(url, "://");
-	at = strrchr(url, '@');
-	if (scheme && at && at > scheme) {
-		colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
-		if (colon)
-			return xasprintf("%.*s:***%s", (int)(colon - url), url,
-			    at);
-	}
-	if (strstr(url, "password"))
-		return xstrdup("(connection string)");
-	return xstrdup(url);
-}
-
-static void
-ping_params(const char *url, const char *keys[3], const char *vals[3])
-{
-	keys[0] = "dbname";
-	vals[0] = url ? url : "";
-	keys[1] = "connect_timeout";
-	vals[1] = "10";
-	keys[2] = NULL;
-	vals[2] = NULL;
-}
-
-/* Check that url parses; log and return EXIT_CONFIG when not. */
-static int
-check_url(const char *url)
-{
-	PQconninfoOption *opts;
-	char *msg = NULL;
-	size_t n;
-
-	if (!url || !*url)
-		return 0;
-	opts = PQconninfoParse(url, &msg);
-	if (!opts) {
-		if (msg) {
-			n = strlen(msg);
-			while (n > 0 && msg[n - 1] == '\n')
-				msg[--n] = '\0';
-		}
-		log_error("invalid database url: %s", msg ? msg :
-		    "out of memory");
-		PQfreemem(msg);
-		return EXIT_CONFIG;
-	}
-	PQconninfoFree(opts);
-	return 0;
-}
-
-/*
- * Wait until the server at url accepts connections (PQping with backoff)
- * until deadline.  "rejecting" and "no response" are retried; "no attempt"
- * (bad parameters) returns EXIT_CONFIG at once.  Return 0, EXIT_CONFIG or
- * EXIT_UNAVAILABLE (deadline; the message names the whole wait, wait_ms),
- * after logging; a TERM, INT, HUP or QUIT read from sig_fd() while waiting
- * returns 128+N.  A NULL url means libpq's defaults (PGHOST, PGPORT, ...).
- */
-static int
-wait_until(const char *url, long long deadline, long wait_ms)
-{
-	const char *keys[3], *vals[3];
-	long backoff = 50;
-	PGPing p;
-	char *shown;
-	int s, code;
-
-	code = check_url(url);
-	if (code)
-		return code;
-	ping_params(url, keys, vals);
-	for (;;) {
-		p = PQpingParams(keys, vals, 1);
-		if (p == PQPING_OK)
-			return 0;
-		if (p == PQPING_NO_ATTEMPT) {
-			log_error("could not connect to the database: invalid "
-			    "connection parameters");
-			return EXIT_CONFIG;
-		}
-		if (now_ms() >= deadline)
-			break;
-		log_debug("database %s, retrying in %ld ms",
-		    p == PQPING_REJECT ? "rejecting connections" :
-		    "not responding", backoff);
-		s = db_sleep(backoff < deadline - now_ms() ? backoff :
-		    (long)(deadline - now_ms()));
-		if (s)
-			return EXIT_SIGNAL_BASE + s;
-		backoff = backoff * 2 > 1000 ? 1000 : backoff * 2;
-	}
-	shown = url_for_log(url);
-	log_error("database not reachable within %ld ms (%s): %s",
-	    wait_ms > 0 ? wait_ms : 0, shown, p == PQPING_REJECT ?
-	    "the server rejects connections" : "no response");
-	free(shown);
-	return EXIT_UNAVAILABLE;
-}
-
 static const char *
 strip_nl(const char *msg)
 {
@@ -212,14 +111,248 @@ db_error(const struct db *db)
 	    "not connected");
 }
 
-/* Server conditions that pass: too many clients, starting, stopping. */
+/*
+ * What a connection attempt saw, in the words of the message, and what to
+ * do about it.  libpq reports connection failures as text only (no
+ * SQLSTATE), so the cause is read from its message: libpq's own (we never
+ * call setlocale, so they are in English) and the server's FATAL line.
+ */
+enum cause {
+	CAUSE_REFUSED,		/* nothing listens there (yet) */
+	CAUSE_NO_HOST,		/* the name does not resolve (yet) */
+	CAUSE_STARTING,		/* starting, stopping, recovering, full */
+	CAUSE_UNREACHABLE,	/* network or server failure */
+	CAUSE_TIMEOUT,		/* accepted, never answered */
+	CAUSE_TLS,		/* TLS required by one side only */
+	CAUSE_NOT_PG,		/* something else listens there */
+	CAUSE_NO_DATABASE,
+	CAUSE_NO_ROLE,
+	CAUSE_AUTH,		/* wrong or missing password */
+	CAUSE_REJECTED,		/* pg_hba.conf or another refusal */
+	CAUSE_PARAMS		/* the parameters themselves are wrong */
+};
+
+static const struct {
+	const char *what;	/* our words, NULL: the server's or libpq's */
+	int code;		/* exit code; EXIT_UNAVAILABLE: retried */
+	const char *hint;
+} causes[] = {
+	[CAUSE_REFUSED] = { "connection refused", EXIT_UNAVAILABLE,
+	    "is the server running and listening there?" },
+	[CAUSE_NO_HOST] = { NULL, EXIT_UNAVAILABLE, "check the host name" },
+	[CAUSE_STARTING] = { NULL, EXIT_UNAVAILABLE, NULL },
+	[CAUSE_UNREACHABLE] = { NULL, EXIT_UNAVAILABLE, NULL },
+	[CAUSE_TIMEOUT] = { "the server accepted the connection but did "
+	    "not answer", EXIT_UNAVAILABLE, NULL },
+	[CAUSE_TLS] = { NULL, EXIT_CONFIG, "set sslmode in the url to what "
+	    "the server expects; not retried" },
+	[CAUSE_NOT_PG] = { "the server there does not speak the PostgreSQL "
+	    "protocol", EXIT_CONFIG, "wrong port?; not retried" },
+	[CAUSE_NO_DATABASE] = { NULL, EXIT_CONFIG,
+	    "check the database name in the url; not retried" },
+	[CAUSE_NO_ROLE] = { NULL, EXIT_CONFIG,
+	    "check the user name in the url; not retried" },
+	[CAUSE_AUTH] = { NULL, EXIT_NOPERM,
+	    "authentication failed; not retried" },
+	[CAUSE_REJECTED] = { NULL, EXIT_NOPERM, "refused; not retried" },
+	[CAUSE_PARAMS] = { NULL, EXIT_CONFIG, "not retried" },
+};
+
+/* 1 when msg contains any of the NULL-terminated words. */
 static int
-transient(const char *msg)
+has_any(const char *msg, const char *const *words)
 {
-	return strstr(msg, "too many clients") ||
-	    strstr(msg, "remaining connection slots") ||
-	    strstr(msg, "starting up") || strstr(msg, "shutting down") ||
-	    strstr(msg, "in recovery mode");
+	for (; *words; words++)
+		if (strstr(msg, *words))
+			return 1;
+	return 0;
+}
+
+/*
+ * The cause of a failed attempt from libpq's message; started: the attempt
+ * got as far as the network (else the parameters were refused up front).
+ */
+static enum cause
+classify(PGconn *c, const char *msg, int started)
+{
+	static const char *const starting[] = {
+		"starting up", "shutting down", "in recovery mode",
+		"not yet accepting connections", "too many clients",
+		"remaining connection slots", "not accepting connections",
+		NULL
+	};
+	static const char *const not_pg[] = {
+		"invalid response to SSL negotiation",
+		"invalid response to GSSAPI negotiation",
+		"expected authentication request from server",
+		"received invalid protocol negotiation",
+		"unexpected message from server during startup",
+		"invalid length of startup packet",
+		NULL
+	};
+	static const char *const tls[] = {
+		"server does not support SSL", "SSL off", "no encryption",
+		"SSL connection is required", "SSL error",
+		"could not initiate SSL", "certificate", NULL
+	};
+	static const char *const refused[] = {
+		"Connection refused", "No such file or directory", NULL
+	};
+
+	if (strstr(msg, "password authentication failed") ||
+	    strstr(msg, "no password supplied") ||
+	    strstr(msg, "authentication failed for user") ||
+	    PQconnectionNeedsPassword(c))
+		return CAUSE_AUTH;
+	if (strstr(msg, "database \"") && strstr(msg, "\" does not exist"))
+		return CAUSE_NO_DATABASE;
+	if (strstr(msg, "role \"") && strstr(msg, "\" does not exist"))
+		return CAUSE_NO_ROLE;
+	if (has_any(msg, starting))
+		return CAUSE_STARTING;
+	if (has_any(msg, tls))
+		return CAUSE_TLS;
+	if (has_any(msg, not_pg))
+		return CAUSE_NOT_PG;
+	if (strstr(msg, "could not translate host name"))
+		return CAUSE_NO_HOST;
+	if (has_any(msg, refused))
+		return CAUSE_REFUSED;
+	if (strstr(msg, "no pg_hba.conf entry") || strstr(msg, "FATAL:"))
+		return CAUSE_REJECTED;
+	if (!started)
+		return CAUSE_PARAMS;
+	return CAUSE_UNREACHABLE;
+}
+
+/*
+ * The part of libpq's message worth showing: its last line, without the
+ * "connection to server at ..., port N failed: " and "FATAL:  " prefixes
+ * (we name the host and port ourselves), with every password of url
+ * masked (a parameter error may quote a value).  Caller frees.
+ */
+static char *
+failure_text(const char *url, const char *msg)
+{
+	char *buf = xstrdup(msg ? msg : ""), *line, *p;
+	size_t n = strlen(buf);
+
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	line = strrchr(buf, '\n');
+	line = line ? line + 1 : buf;
+	p = strstr(line, " failed: ");
+	if (p && strncmp(line, "connection to server", 20) == 0)
+		line = p + 9;
+	if (strncmp(line, "FATAL:", 6) == 0 || strncmp(line, "ERROR:", 6) == 0)
+		line += 6 + strspn(line + 6, " ");
+	p = xstrdup(line);
+	free(buf);
+	return mask_conninfo_secrets(url ? url : "", p);
+}
+
+/*
+ * Where the attempt went, for messages: "HOST:PORT", or "socket PATH" for
+ * a unix socket.  Caller frees.
+ */
+static char *
+target(PGconn *c)
+{
+	const char *h = c ? PQhost(c) : NULL, *p = c ? PQport(c) : NULL;
+
+	if (!p || !*p)
+		p = "5432";
+	if (!h || !*h)
+		return xasprintf("(libpq defaults), port %s", p);
+	if (*h == '/' || *h == '@')
+		return xasprintf("socket \"%s/.s.PGSQL.%s\"", h, p);
+	if (strchr(h, ':'))
+		return xasprintf("[%s]:%s", h, p);
+	return xasprintf("%s:%s", h, p);
+}
+
+/*
+ * The one line for a URL PQconninfoParse rejects.  libpq's message quotes
+ * the offending token or the whole URL, password included, so it is never
+ * shown: we name what is wrong instead.
+ */
+static const char *
+url_problem(const char *url, const char *msg)
+{
+	const char *scheme = strstr(url, "://");
+
+	if (scheme && strncmp(url, "postgres://", 11) != 0 &&
+	    strncmp(url, "postgresql://", 13) != 0)
+		return "unsupported scheme (use postgres:// or "
+		    "postgresql://)";
+	if (!msg)
+		return "out of memory";
+	if (strstr(msg, "percent-encoded"))
+		return "invalid percent-encoding (a '%' must be followed by "
+		    "two hex digits; write a literal '%' as %25)";
+	if (strstr(msg, "IPv6"))
+		return "invalid host: an IPv6 address needs its closing ']'";
+	if (strstr(msg, "URI query parameter") ||
+	    strstr(msg, "key/value separator"))
+		return "invalid query parameter (expected key=value after "
+		    "'?', separated by '&')";
+	if (strstr(msg, "invalid connection option") ||
+	    strstr(msg, "invalid URI query parameter"))
+		return "unrecognized connection option";
+	if (strstr(msg, "unterminated quoted string"))
+		return "unterminated quoted string";
+	if (strstr(msg, "missing \"=\""))
+		return "missing \"=\" after a keyword (key=value pairs, or "
+		    "a postgres:// URL)";
+	if (strstr(msg, "URI"))
+		return "invalid URL";
+	return "invalid connection string";
+}
+
+/* 1 when every comma-separated port of value is a number in 1..65535. */
+static int
+ports_valid(const char *value)
+{
+	char *copy = xstrdup(value), *tok, *save = NULL;
+	long port;
+	int ok = 1;
+
+	for (tok = strtok_r(copy, ",", &save); tok && ok;
+	    tok = strtok_r(NULL, ",", &save))
+		ok = parse_long(tok, 1, 65535, &port) == 0;
+	free(copy);
+	return ok;
+}
+
+/*
+ * Check that url parses as libpq will read it; log one line naming what
+ * is wrong (never libpq's text, never the password) and return
+ * EXIT_CONFIG when not.
+ */
+static int
+check_url(const char *url)
+{
+	PQconninfoOption *opts, *o;
+	char *msg = NULL;
+	int code = 0;
+
+	if (!url || !*url)
+		return 0;
+	opts = PQconninfoParse(url, &msg);
+	if (!opts) {
+		log_error("invalid database url: %s", url_problem(url, msg));
+		PQfreemem(msg);
+		return EXIT_CONFIG;
+	}
+	for (o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "port") == 0 && o->val && *o->val &&
+		    !ports_valid(o->val)) {
+			log_error("invalid database url: invalid port (a "
+			    "number from 1 to 65535)");
+			code = EXIT_CONFIG;
+		}
+	PQconninfoFree(opts);
+	return code;
 }
 
 /* Run a chunk of the caller's idle work; forget it once it is done. */
@@ -237,14 +370,27 @@ run_idle(struct db *db)
 		db->idle_failed = 1;
 }
 
+/* How one attempt ended, besides its PGconn. */
+struct attempt {
+	int signo;		/* a stop signal arrived */
+	int timed_out;		/* the deadline passed first */
+	int started;		/* got past the parameters */
+};
+
 /*
- * One connection attempt.  With idle work, the connection is made
- * asynchronously and the work runs whenever the server has not answered
- * yet: while it forks and authenticates the backend, a no-op migrate reads
- * and hashes its files.
+ * One connection attempt, always non-blocking: PQconnectStartParams and
+ * PQconnectPoll driven by poll() on the socket and the signalfd, so that
+ * a server that accepts but never answers costs at most deadline, and a
+ * TERM/INT/HUP/QUIT is acted on at once (a->signo).  Idle work runs
+ * whenever the server has not answered yet: while it forks and
+ * authenticates the backend, a no-op migrate reads and hashes its files.
+ * Return the PGconn (NULL when out of memory); CONNECTION_OK or not.
+ * libpq resolves host names inside PQconnectPoll (getaddrinfo blocks),
+ * which we cannot interrupt; everything after that can be.
  */
 static PGconn *
-connect_once(struct db *db, const struct db_options *o)
+connect_once(struct db *db, const struct db_options *o, long long deadline,
+    struct attempt *a)
 {
 	/*
 	 * A server that vanishes without a reset (a failover, a dropped
@@ -261,10 +407,12 @@ connect_once(struct db *db, const struct db_options *o)
 	char app[64];
 	PGconn *c;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
-	struct pollfd p;
+	struct pollfd p[2];
+	long long left;
 	size_t n;
-	int r;
+	int r, np;
 
+	memset(a, 0, sizeof(*a));
 	snprintf(app, sizeof(app), "entrypoint %s",
 	    o->command ? o->command : "");
 	for (n = 0; n < ARRAY_LEN(tcp_keys); n++) {
@@ -275,43 +423,90 @@ connect_once(struct db *db, const struct db_options *o)
 	vals[n++] = o->url ? o->url : "";
 	keys[n] = "fallback_application_name";
 	vals[n++] = app;
-	keys[n] = "connect_timeout";
-	vals[n++] = "10";
 	keys[n] = NULL;
 	vals[n] = NULL;
-	if (!db->idle)
-		return PQconnectdbParams(keys, vals, 1);
 	c = PQconnectStartParams(keys, vals, 1);
-	if (!c || PQstatus(c) == CONNECTION_BAD)
+	if (!c)
+		return NULL;
+	/* a socket or a resolved host means the parameters were accepted */
+	a->started = PQsocket(c) >= 0 || PQstatus(c) != CONNECTION_BAD;
+	if (PQstatus(c) == CONNECTION_BAD)
 		return c;
 	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
-		p.fd = PQsocket(c);
-		p.events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
-		p.revents = 0;
-		r = poll(&p, 1, db->idle ? 0 : 10000);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == 0 && db->idle) {
-			run_idle(db);
+		left = deadline - now_ms();
+		if (left <= 0) {
+			a->timed_out = 1;
+			break;
+		}
+		p[0].fd = PQsocket(c);
+		p[0].events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		p[0].revents = 0;
+		np = 1;
+		if (sig_fd() >= 0) {
+			p[1].fd = sig_fd();
+			p[1].events = POLLIN;
+			p[1].revents = 0;
+			np = 2;
+		}
+		r = poll(p, (nfds_t)np, db->idle ? 0 :
+		    (int)(left < 1000 ? left : 1000));
+		if (r < 0 && errno != EINTR)
+			break;
+		a->signo = stop_signal();
+		if (a->signo)
+			break;
+		if (r <= 0 || !(p[0].revents)) {
+			if (db->idle)
+				run_idle(db);
+			if (db->idle_failed)
+				break;
 			continue;
 		}
-		if (db->idle_failed)
-			break;
-		if (r == 0)
-			break;	/* connect_timeout */
 		st = PQconnectPoll(c);
 	}
 	return c;
 }
 
+/*
+ * Log why we gave up on connecting (one line, host and port, never the
+ * password) and return the exit code.  waited_ms > 0: we retried for that
+ * long.
+ */
+static int
+connect_failed(const struct db_options *o, PGconn *c, enum cause why,
+    long waited_ms)
+{
+	char *where = target(c), *text;
+	const char *what = causes[why].what, *hint = causes[why].hint;
+
+	text = failure_text(o->url, c ? PQerrorMessage(c) : "");
+	if (!what)
+		what = *text ? text : "unknown error";
+	if (causes[why].code == EXIT_UNAVAILABLE && waited_ms > 0)
+		log_error("database not reachable within %ld ms at %s: %s%s%s%s",
+		    waited_ms, where, what, hint ? " (" : "", hint ? hint : "",
+		    hint ? ")" : "");
+	else if (causes[why].code == EXIT_UNAVAILABLE)
+		log_error("database not reachable at %s: %s%s%s%s", where,
+		    what, hint ? " (" : "", hint ? hint : "",
+		    hint ? ")" : "");
+	else
+		log_error("could not connect to the database at %s: %s%s%s%s",
+		    where, what, hint ? " (" : "", hint ? hint : "",
+		    hint ? ")" : "");
+	free(text);
+	free(where);
+	return causes[why].code;
+}
+
 int
 db_open(struct db *db, const struct db_options *o)
 {
-	long long deadline = now_ms() + (o->wait_ms > 0 ? o->wait_ms : 0);
-	long backoff = 100;
-	PGPing ping;
-	char *ident;
-	const char *keys[3], *vals[3];
+	long long t0 = now_ms(), deadline;
+	long backoff = 100, left;
+	struct attempt a;
+	enum cause why;
+	char *ident, *text;
 	int code, s;
 
 	memset(db, 0, sizeof(*db));
@@ -320,70 +515,59 @@ db_open(struct db *db, const struct db_options *o)
 	code = check_url(o->url);
 	if (code)
 		return code;
+	/* wait = 0 still gives the one attempt CONNECT_ONCE_MS */
+	deadline = t0 + (o->wait_ms > 0 ? o->wait_ms : CONNECT_ONCE_MS);
 	for (;;) {
-		db->conn = connect_once(db, o);
+		/* an attempt that starts at the deadline still gets a
+		   moment, so the last message says what the server did */
+		db->conn = connect_once(db, o, deadline > now_ms() +
+		    ATTEMPT_MIN_MS ? deadline : now_ms() + ATTEMPT_MIN_MS, &a);
 		db->round_trips++;
+		if (a.signo) {
+			log_info("received SIG%s while connecting to the "
+			    "database", signal_name(a.signo));
+			db_close(db);
+			return EXIT_SIGNAL_BASE + a.signo;
+		}
 		/* the idle work failed: no need to go on (or to wait) */
-		while (db->idle && db->conn &&
+		while (db->idle && !db->idle_failed && db->conn &&
 		    PQstatus(db->conn) != CONNECTION_OK)
 			run_idle(db);
 		if (db->idle_failed) {
 			db_close(db);
 			return -1;
 		}
-		if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
-			break;
 		if (!db->conn) {
 			log_error("could not connect to the database: out of "
 			    "memory");
 			return EXIT_OSERR;
 		}
-		/*
-		 * The server asked for a password and we had none, or took
-		 * ours and still refused: an authentication failure, never
-		 * retried (no new failed attempt in the server's log).
-		 */
-		if (PQconnectionNeedsPassword(db->conn) ||
-		    PQconnectionUsedPassword(db->conn)) {
-			log_error("could not connect to the database: %s "
-			    "(authentication failed; not retried)",
-			    db_error(db));
+		if (PQstatus(db->conn) == CONNECTION_OK)
+			break;
+		why = a.timed_out ? CAUSE_TIMEOUT :
+		    classify(db->conn, PQerrorMessage(db->conn), a.started);
+		left = (long)(deadline - now_ms());
+		if (causes[why].code != EXIT_UNAVAILABLE || o->wait_ms <= 0 ||
+		    left <= 0) {
+			code = connect_failed(o, db->conn, why,
+			    o->wait_ms > 0 && causes[why].code ==
+			    EXIT_UNAVAILABLE ? o->wait_ms : 0);
 			db_close(db);
-			return EXIT_NOPERM;
+			return code;
 		}
-		ping_params(o->url, keys, vals);
-		ping = PQpingParams(keys, vals, 1);
-		if (ping == PQPING_NO_ATTEMPT) {
-			log_error("could not connect to the database: %s",
-			    db_error(db));
-			db_close(db);
-			return EXIT_CONFIG;
-		}
-		if (ping == PQPING_OK && !transient(db_error(db))) {
-			log_error("could not connect to the database: %s "
-			    "(refused; not retried)", db_error(db));
-			db_close(db);
-			return EXIT_NOPERM;
-		}
-		if (now_ms() >= deadline) {
-			log_error("could not connect to the database: %s",
-			    db_error(db));
-			db_close(db);
-			return EXIT_UNAVAILABLE;
-		}
-		log_debug("could not connect yet: %s", db_error(db));
+		text = failure_text(o->url, PQerrorMessage(db->conn));
+		log_debug("could not connect yet (%s), retrying in %ld ms",
+		    text, backoff < left ? backoff : left);
+		free(text);
 		PQfinish(db->conn);
 		db->conn = NULL;
-		if (ping == PQPING_OK) {
-			s = db_sleep(backoff);
-			backoff = backoff * 2 > 2000 ? 2000 : backoff * 2;
-			if (s)
-				return EXIT_SIGNAL_BASE + s;
-			continue;
+		s = db_sleep(backoff < left ? backoff : left);
+		if (s) {
+			log_info("received SIG%s while waiting for the "
+			    "database", signal_name(s));
+			return EXIT_SIGNAL_BASE + s;
 		}
-		code = wait_until(o->url, deadline, o->wait_ms);
-		if (code)
-			return code;
+		backoff = backoff * 2 > 1000 ? 1000 : backoff * 2;
 	}
 	PQsetNoticeReceiver(db->conn, notice_to_log, NULL);
 	db->url = o->url ? xstrdup(o->url) : NULL;

@@ -63,12 +63,19 @@ struct db_options {
 };
 
 /*
- * Connect: try at once, and when the server is down or starting up wait for
- * it (PQping with backoff) within wait_ms, then connect again.  Check
- * PQstatus, run the secure search_path statement (unless
- * keep_search_path), remember schema.
- * Return 0, EXIT_UNAVAILABLE, EXIT_NOPERM (authentication failure or
- * refused: never retried), EXIT_CONFIG, or 128+N (signal while waiting),
+ * Connect: every attempt is non-blocking and watches sig_fd(), and all of
+ * them together take at most wait_ms (one attempt of 10 s when wait_ms is
+ * 0).  Only what waiting can heal is retried (connection refused, an
+ * unknown host while DNS comes up, a server starting, stopping or full,
+ * no answer): the last message says what the last attempt saw.  Each cause
+ * gets one line naming the host and port (never the password) and its exit
+ * code: EXIT_UNAVAILABLE (not reachable within wait_ms), EXIT_CONFIG (the
+ * url does not parse, the database or role does not exist, TLS on one
+ * side only, not a PostgreSQL server), EXIT_NOPERM (wrong or missing
+ * password, refused by pg_hba.conf; never retried, so no new failed login
+ * in the server's log), or 128+N (TERM, INT, HUP or QUIT while
+ * connecting).  Then check PQstatus, run the secure search_path statement
+ * (unless keep_search_path), remember schema.  Return 0 or that code
  * after logging; -1 when the idle work failed (nothing logged here).
  * application_name is "entrypoint COMMAND" unless the url sets one.
  */

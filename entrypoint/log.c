@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "log.h"
 
 static struct {
@@ -51,34 +52,28 @@ log_set_debug(int on)
 	lg.debug = on;
 }
 
+/* s escaped for mode between double quotes, in buf (size >= 3). */
+static void
+quote(char *buf, size_t size, const char *s, enum escape_mode mode)
+{
+	size_t n;
+
+	buf[0] = '"';
+	escape_str(buf + 1, size - 2, s, mode);
+	n = strlen(buf);
+	buf[n++] = '"';
+	buf[n] = '\0';
+}
+
 void
 log_json_escape(char *buf, unsigned long size, const char *s)
 {
-	unsigned long n = 0;
-	const unsigned char *p;
-
-	if (size < 3)
+	if (size < 3) {
+		if (size > 0)
+			buf[0] = '\0';
 		return;
-	buf[n++] = '"';
-	for (p = (const unsigned char *)s; *p && n + 7 < size; p++) {
-		if (*p == '"' || *p == '\\') {
-			buf[n++] = '\\';
-			buf[n++] = (char)*p;
-		} else if (*p == '\n') {
-			buf[n++] = '\\';
-			buf[n++] = 'n';
-		} else if (*p == '\t') {
-			buf[n++] = '\\';
-			buf[n++] = 't';
-		} else if (*p < 0x20) {
-			n += (unsigned long)snprintf(buf + n, size - n,
-			    "\\u%04x", *p);
-		} else {
-			buf[n++] = (char)*p;
-		}
 	}
-	buf[n++] = '"';
-	buf[n] = '\0';
+	quote(buf, size, s, ESCAPE_JSON);
 }
 
 static void
@@ -101,7 +96,7 @@ timestamp(char *buf, size_t size)
 static void
 emit(enum log_level lvl, const char *reason, const char *fmt, va_list ap)
 {
-	char msg[2048], line[4608], esc[4200], ts[64];
+	char msg[2048], line[8448], esc[8192], cmd[256], ts[64];
 	int n;
 
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -114,16 +109,20 @@ emit(enum log_level lvl, const char *reason, const char *fmt, va_list ap)
 	if (lg.fmt == LOG_FORMAT_JSON) {
 		timestamp(ts, sizeof(ts));
 		log_json_escape(esc, sizeof(esc), msg);
+		escape_str(cmd, sizeof(cmd), lg.cmd ? lg.cmd : "",
+		    ESCAPE_JSON);
 		n = snprintf(line, sizeof(line),
 		    "{\"ts\":\"%s\",\"level\":\"%s\",\"cmd\":\"%s\","
-		    "\"msg\":%s}\n", ts, level_name[lvl],
-		    lg.cmd ? lg.cmd : "", esc);
-	} else if (lg.cmd) {
-		n = snprintf(line, sizeof(line), "entrypoint: %s: %s%s\n",
-		    lg.cmd, lvl == LOG_WARN ? "warning: " : "", msg);
+		    "\"msg\":%s}\n", ts, level_name[lvl], cmd, esc);
 	} else {
-		n = snprintf(line, sizeof(line), "entrypoint: %s%s\n",
-		    lvl == LOG_WARN ? "warning: " : "", msg);
+		/* one escaper for the whole message: no value in it can
+		   start a new line or reach the terminal raw */
+		escape_str(esc, sizeof(esc), msg, ESCAPE_TEXT);
+		escape_str(cmd, sizeof(cmd), lg.cmd ? lg.cmd : "",
+		    ESCAPE_TEXT);
+		n = snprintf(line, sizeof(line), "entrypoint: %s%s%s%s\n",
+		    cmd, lg.cmd ? ": " : "", lvl == LOG_WARN ? "warning: " :
+		    "", esc);
 	}
 	if (n < 0)
 		return;
@@ -235,50 +234,70 @@ looks_numeric(const char *s)
 	return 1;
 }
 
+/*
+ * Append ",\"key\":value" (json) or " key=value" (text) for one field to
+ * line[*n..size), or nothing when it does not fit whole: a long line loses
+ * its last fields, never its closing brace or the end of a string.
+ */
+static void
+add_field(char *line, size_t size, size_t *n, const char *key,
+    const char *v, char kind)
+{
+	char esc[2048];
+	int w;
+
+	if (lg.fmt == LOG_FORMAT_JSON) {
+		if ((kind == 'n' && looks_numeric(v)) ||
+		    (kind == 'b' && (strcmp(v, "true") == 0 ||
+		    strcmp(v, "false") == 0)) ||
+		    (kind == '?' && looks_numeric(v) && strlen(v) < 19))
+			snprintf(esc, sizeof(esc), "%s", v);
+		else
+			log_json_escape(esc, sizeof(esc), v);
+		w = snprintf(line + *n, size - *n, ",\"%s\":%s", key, esc);
+	} else if (!*v || strpbrk(v, " \"\\") || !escape_is_plain(v)) {
+		quote(esc, sizeof(esc), v, ESCAPE_QUOTED);
+		w = snprintf(line + *n, size - *n, " %s=%s", key, esc);
+	} else {
+		escape_str(esc, sizeof(esc), v, ESCAPE_TEXT);
+		w = snprintf(line + *n, size - *n, " %s=%s", key, esc);
+	}
+	if (w > 0 && (size_t)w < size - *n)
+		*n += (size_t)w;
+	else
+		line[*n] = '\0';
+}
+
 void
 log_event_typed(const char *msg, const char *const *fields,
     const char *kinds)
 {
-	char line[8192], esc[2048], ts[64];
+	char line[8192], esc[2048], cmd[256], ts[64];
 	size_t n = 0;
 	int saved = errno;
 
 	if (lg.fmt == LOG_FORMAT_JSON) {
 		timestamp(ts, sizeof(ts));
 		log_json_escape(esc, sizeof(esc), msg);
+		escape_str(cmd, sizeof(cmd), lg.cmd ? lg.cmd : "",
+		    ESCAPE_JSON);
 		n = (size_t)snprintf(line, sizeof(line),
 		    "{\"ts\":\"%s\",\"level\":\"info\",\"cmd\":\"%s\","
-		    "\"msg\":%s", ts, lg.cmd ? lg.cmd : "", esc);
+		    "\"msg\":%s", ts, cmd, esc);
 	} else {
+		escape_str(esc, sizeof(esc), msg, ESCAPE_TEXT);
+		escape_str(cmd, sizeof(cmd), lg.cmd ? lg.cmd : "",
+		    ESCAPE_TEXT);
 		n = (size_t)snprintf(line, sizeof(line), "entrypoint: %s%s%s",
-		    lg.cmd ? lg.cmd : "", lg.cmd ? ": " : "", msg);
+		    cmd, lg.cmd ? ": " : "", esc);
 	}
-	for (; fields && fields[0] && n < sizeof(line); fields += 2) {
-		const char *v = fields[1] ? fields[1] : "";
+	/* room for the closing brace and the newline */
+	for (; fields && fields[0]; fields += 2) {
 		char kind = kinds && *kinds ? *kinds++ : '?';
 
-		if (lg.fmt == LOG_FORMAT_JSON) {
-			if ((kind == 'n' && looks_numeric(v)) ||
-			    (kind == 'b' && (strcmp(v, "true") == 0 ||
-			    strcmp(v, "false") == 0)) ||
-			    (kind == '?' && looks_numeric(v) &&
-			    strlen(v) < 19))
-				snprintf(esc, sizeof(esc), "%s", v);
-			else
-				log_json_escape(esc, sizeof(esc), v);
-			n += (size_t)snprintf(line + n, sizeof(line) - n,
-			    ",\"%s\":%s", fields[0], esc);
-		} else if (!*v || strpbrk(v, " \"\\\t\n\r")) {
-			log_json_escape(esc, sizeof(esc), v);
-			n += (size_t)snprintf(line + n, sizeof(line) - n,
-			    " %s=%s", fields[0], esc);
-		} else {
-			n += (size_t)snprintf(line + n, sizeof(line) - n,
-			    " %s=%s", fields[0], v);
-		}
+		add_field(line, sizeof(line) - 2, &n, fields[0],
+		    fields[1] ? fields[1] : "", kind);
 	}
-	if (n >= sizeof(line) - 2)
-		n = sizeof(line) - 3;
 	if (lg.fmt == LOG_FORMAT_JSON)
 		line[n++] = '}';
 	line[n++] = '\n';

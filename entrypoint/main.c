@@ -80,10 +80,11 @@ unknown_command(const char *name, const struct config *cfg)
 	if (best)
 		log_error("unrecognized command \"%s\"; did you mean \"%s\"? "
 		    "(see 'entrypoint help'; 'entrypoint run CMD' runs any "
-		    "command)", name, best);
+		    "command)", mask_show(name), best);
 	else
 		log_error("unrecognized command \"%s\" (see 'entrypoint "
-		    "help'; 'entrypoint run CMD' runs any command)", name);
+		    "help'; 'entrypoint run CMD' runs any command)",
+		    mask_show(name));
 	return EXIT_USAGE;
 }
 
@@ -136,7 +137,7 @@ export_env(const struct env *env)
 static int
 usage_error(const char *what, const char *arg)
 {
-	log_error("%s \"%s\"", what, arg);
+	log_error("%s \"%s\"", what, mask_show(arg));
 	fprintf(stderr, "usage: entrypoint [-c FILE] COMMAND [ARGS...]  "
 	    "(see 'entrypoint help')\n");
 	return EXIT_USAGE;

@@ -32,6 +32,7 @@
 #include "audit.h"
 #include "exitcode.h"
 #include "log.h"
+#include "mask.h"
 #include "migrate.h"
 #include "migsession.h"
 #include "migset.h"
@@ -533,7 +534,7 @@ usage(const char *msg, const char *arg)
 	size_t i;
 
 	if (arg)
-		log_error("%s \"%s\"", msg, arg);
+		log_error("%s \"%s\"", msg, mask_show(arg));
 	else
 		log_error("%s", msg);
 	fprintf(stderr, "usage: entrypoint migrate [");

@@ -16,7 +16,7 @@
 FUZZ_BUILD ?= build/fuzz
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 15
-FUZZ_TARGETS = config argv expand sqlfile
+FUZZ_TARGETS = config argv expand sqlfile mask escape
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 # clang's -Wformat=2 also warns for a va_list passed on to vsnprintf
@@ -31,6 +31,8 @@ FUZZ_MAXLEN_config = 12288
 FUZZ_MAXLEN_argv = 4096
 FUZZ_MAXLEN_expand = 4096
 FUZZ_MAXLEN_sqlfile = 16384
+FUZZ_MAXLEN_mask = 2048
+FUZZ_MAXLEN_escape = 2048
 FUZZ_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 

@@ -113,5 +113,53 @@ main(void)
 	check(mask_arg("--keyboard=us"), "--keyboard=us", "--keyboard=us");
 	check(mask_arg("--days=365"), "--days=365", "a plain option");
 	check(mask_arg("hunter2"), "hunter2", "a bare word is not known");
+
+	/* what libpq reads as the password, wherever it is */
+	check(mask_url("postgres://u:a?b#c&d e%25f@h:5/db"),
+	    "postgres://u:" MASK "@h:5/db", "? # & blank % in the userinfo");
+	check(mask_url("host=h password=a\\ bcde port=1"),
+	    "host=h password=" MASK " port=1", "a backslash-escaped blank");
+	check(mask_url("host=h password=x&y port=1"),
+	    "host=h password=" MASK " port=1", "& in a conninfo value");
+	check(mask_url("postgres://h/db?pass%77ord=s3cr3t&port=1"),
+	    "postgres://h/db?pass%77ord=" MASK "&port=1",
+	    "a %-encoded keyword in the query");
+	check(mask_url("postgres://h/db?password=a b&port=1"),
+	    "postgres://h/db?password=" MASK "&port=1",
+	    "a blank in a query value");
+	check(mask_url("--url=postgres://u:p@ss@h/db"),
+	    "--url=postgres://u:" MASK "@h/db", "a URL inside an argument");
+	check(mask_url("dbname='x' password=''"), "dbname='x' password=''",
+	    "an empty quoted password stays visible as empty");
+
+	/* names */
+	{
+		char name[400];
+
+		memset(name, 'A', 300);
+		memcpy(name + 300, "_PASSWORD", 10);
+		ok(mask_name_is_secret(name), "a 309-byte name ending in "
+		    "_PASSWORD");
+	}
+	ok(mask_name_is_secret("DB_PASS"), "DB_PASS");
+	ok(mask_name_is_secret("SMTP_PASS"), "SMTP_PASS");
+	ok(mask_name_is_secret("PGPASS"), "PGPASS");
+	ok(!mask_name_is_secret("PASSENGER_PORT"), "PASSENGER_PORT is plain");
+
+	/* argv */
+	{
+		char *argv[] = { V("psql"), V("--password"), V("s3cr3t"),
+		    V("-token"), V(""), V("--password=x"), V("end"), NULL };
+		char **m = mask_argv(argv);
+
+		is_str(m[1], "--password", "--password kept");
+		is_str(m[2], MASK, "the argument after it masked");
+		is_str(m[4], "", "an empty one stays empty");
+		is_str(m[5], "--password=" MASK, "--password=x as mask_arg");
+		is_str(m[6], "end", "the rest kept");
+		ok(m[7] == NULL, "same length");
+		strv_free(m);
+	}
+	is_str(mask_show("--token=abc"), "--token=" MASK, "mask_show");
 	return done_testing();
 }
