@@ -177,6 +177,7 @@ deps:
 	sh scripts/deps.sh
 
 include mk/static.mk
+include mk/dist.mk
 -include mk/fuzz.mk
 
 soak: static

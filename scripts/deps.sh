@@ -27,8 +27,22 @@ fuse-overlayfs
 python3 python3-psycopg2 python3-yaml
 hyperfine gnuplot-nox strace
 "
+# make dist (x86_64 hosts): the aarch64 binary is cross-compiled with
+# Debian's cross gcc against the arm64 musl and libinih.a (foreign
+# architecture arm64), and tested under qemu-user.
+CROSS_PKGS="
+gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu musl-dev:arm64
+libinih-dev:arm64 qemu-user-static
+"
+# Installed without recommends: docker-compose (1.29, the Python one) drives
+# podman through its Docker API socket in tests/container (t5150); its
+# recommends would pull in docker.io and iptables.
+NORECS="
+docker-compose
+"
 
 SRC_LIST=/etc/apt/sources.list.d/entrypoint-deb-src.sources
+NATIVE_ARCH=$(dpkg --print-architecture)
 DEBIAN_SOURCES=/etc/apt/sources.list.d/debian.sources
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -37,8 +51,19 @@ else
 	SUDO=sudo
 fi
 
+# installed PKG: PKG (or PKG:ARCH) is installed; a name without an
+# architecture means this machine's (or "all"), also when a foreign
+# architecture's copy is installed next to it.
 installed() {
-	[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]
+	case $1 in
+	*:*)
+		[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]
+		;;
+	*)
+		dpkg-query -W -f='${db:Status-Abbrev}${Architecture}\n' "$1" \
+			2>/dev/null | grep -qxE "ii ($NATIVE_ARCH|all)"
+		;;
+	esac
 }
 
 # Some deb-src line for bookworm anywhere in apt's sources?
@@ -94,6 +119,14 @@ EOF
 }
 
 need_update=0
+if [ "$NATIVE_ARCH" = amd64 ]; then
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		echo "deps: adding the foreign architecture arm64 (make dist)"
+		$SUDO dpkg --add-architecture arm64
+		need_update=1
+	fi
+	PKGS="$PKGS $CROSS_PKGS"
+fi
 if ! have_deb_src; then
 	echo "deps: adding deb-src entries in $SRC_LIST"
 	stanzas=$(deb_src_stanzas)
@@ -110,8 +143,12 @@ missing=
 for p in $PKGS; do
 	installed "$p" || missing="$missing $p"
 done
+missing_norecs=
+for p in $NORECS; do
+	installed "$p" || missing_norecs="$missing_norecs $p"
+done
 
-if [ -z "$missing" ] && [ "$need_update" -eq 0 ]; then
+if [ -z "$missing$missing_norecs" ] && [ "$need_update" -eq 0 ]; then
 	echo "deps: nothing missing"
 	exit 0
 fi
@@ -125,5 +162,12 @@ if [ -n "$missing" ]; then
 	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		-o Dpkg::Options::=--force-confdef \
 		-o Dpkg::Options::=--force-confold $missing
+fi
+if [ -n "$missing_norecs" ]; then
+	echo "deps: installing (no recommends):$missing_norecs"
+	# shellcheck disable=SC2086
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends -o Dpkg::Options::=--force-confdef \
+		-o Dpkg::Options::=--force-confold $missing_norecs
 fi
 echo "deps: done"

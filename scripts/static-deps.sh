@@ -1,11 +1,16 @@
 #!/bin/sh
-# static-deps.sh CACHE - build the static dependencies of
-# build/entrypoint-static with musl-gcc into CACHE/prefix/{include,lib}:
+# static-deps.sh CACHE [ARCH] - build the static dependencies of
+# build/entrypoint-static (ARCH: this machine's, with musl-gcc; x86_64 or
+# aarch64) or of build/aarch64/entrypoint-static (ARCH aarch64 on x86_64:
+# cross-compiled with Debian's aarch64-linux-gnu-gcc and the arm64 musl of
+# musl-dev:arm64) into CACHE/prefix/{include,lib}:
 #   OpenSSL   from Debian's openssl source package (libssl.a libcrypto.a)
 #   libpq     from Debian's postgresql-15 source package
 #             (libpq.a libpgcommon.a libpgport.a, TLS through OpenSSL)
-#   inih      Debian's libinih.a and ini.h, copied (musl-gcc does not
-#             search /usr/include)
+#   inih      Debian's libinih.a (libinih-dev, or libinih-dev:arm64) and
+#             ini.h, copied (musl-gcc does not search /usr/include)
+# Each ARCH needs its own CACHE (mk/static.mk: .cache/static, mk/dist.mk:
+# .cache/static-aarch64).
 #
 # mk/static.mk runs it with an empty environment (env -i), so that none of
 # our make variables nor MAKEFLAGS reach the sub-makes.  Every step leaves a
@@ -16,7 +21,8 @@
 # Needs a deb-src entry for `apt-get source` (scripts/deps.sh adds it).
 set -eu
 
-CACHE=${1:?usage: static-deps.sh CACHE_DIR}
+CACHE=${1:?usage: static-deps.sh CACHE_DIR [x86_64|aarch64]}
+ARCH=${2:-$(uname -m)}
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
 SRC=$CACHE/src
@@ -24,15 +30,48 @@ PREFIX=$CACHE/prefix
 STAMPS=$CACHE/stamp
 LOGS=$CACHE/log
 JOBS=$(nproc 2>/dev/null || echo 2)
-CC=musl-gcc
 # Small code, dead sections removable at link time, hardened like our own.
 DEP_CFLAGS="-Os -ffunction-sections -fdata-sections -fstack-protector-strong"
+HOST=$(uname -m)
+case $ARCH in
+x86_64)
+	OSSL_TARGET=linux-x86_64
+	INIH_LIB=/usr/lib/x86_64-linux-gnu/libinih.a
+	;;
+aarch64)
+	# Without -mno-outline-atomics, gcc calls libgcc's outline atomics,
+	# whose initializer needs glibc's __getauxval: every musl link fails.
+	DEP_CFLAGS="$DEP_CFLAGS -mno-outline-atomics"
+	OSSL_TARGET=linux-aarch64
+	INIH_LIB=/usr/lib/aarch64-linux-gnu/libinih.a
+	;;
+*)
+	echo "static-deps: unrecognized architecture \"$ARCH\" (x86_64 or aarch64)" >&2
+	exit 64
+	;;
+esac
+CC=musl-gcc
+PG_HOST=
+TOOLS=
+if [ "$ARCH" != "$HOST" ]; then
+	if [ "$ARCH" != aarch64 ] || [ "$HOST" != x86_64 ]; then
+		echo "static-deps: cannot build for $ARCH on $HOST" >&2
+		exit 64
+	fi
+	# Debian's cross gcc with the specs file of the arm64 musl
+	# (musl-dev:arm64) in place of glibc, and the archiver that writes an
+	# arm64 symbol index (libpq's configure finds it through --host;
+	# OpenSSL is told).
+	CC="aarch64-linux-gnu-gcc -specs /usr/lib/aarch64-linux-musl/musl-gcc.specs"
+	PG_HOST=aarch64-linux-gnu
+	TOOLS="AR=aarch64-linux-gnu-ar RANLIB=aarch64-linux-gnu-ranlib"
+fi
 
 # OpenSSL, only what a TLS client needs: the algorithms a PostgreSQL server
 # may negotiate stay (AES, ChaCha20, SHA-2, RSA, EC/X25519, DH), the rest go,
 # which keeps the binary under 3.2 MB.  no-secure-memory: its implementation
 # includes kernel headers musl does not ship.
-OSSL_OPTS="linux-x86_64 no-shared no-tests no-engine no-dso no-module
+OSSL_OPTS="$OSSL_TARGET no-shared no-tests no-engine no-dso no-module
 no-secure-memory no-async no-afalgeng no-comp no-legacy no-ssl3
 no-weak-ssl-ciphers no-srp no-ui-console
 no-aria no-bf no-blake2 no-camellia no-cast no-cmp no-cms no-ct no-dsa
@@ -133,7 +172,7 @@ build_openssl() {
 	rm -rf "$_b"
 	mkdir -p "$_b"
 	# shellcheck disable=SC2086 # the option lists are word lists
-	(cd "$_b" && run openssl.log env CC="$CC" "$_dir/Configure" \
+	(cd "$_b" && run openssl.log env CC="$CC" $TOOLS "$_dir/Configure" \
 		$OSSL_OPTS --prefix="$PREFIX" --libdir=lib \
 		--openssldir=/etc/ssl $DEP_CFLAGS)
 	(cd "$_b" && run openssl.log make -j"$JOBS" build_libs)
@@ -151,10 +190,18 @@ build_libpq() {
 	_b=$CACHE/build/postgresql
 	rm -rf "$_b"
 	mkdir -p "$_b"
+	# Cross: configure's link tests only pass with -static (the specs
+	# file names a musl dynamic loader that is not installed).
+	_host=
+	_ldflags="-L$PREFIX/lib"
+	if [ -n "$PG_HOST" ]; then
+		_host=--host=$PG_HOST
+		_ldflags="-static $_ldflags"
+	fi
 	# shellcheck disable=SC2086
-	(cd "$_b" && run libpq.log "$_dir/configure" $PG_OPTS \
+	(cd "$_b" && run libpq.log "$_dir/configure" $PG_OPTS $_host \
 		--prefix="$PREFIX" CC="$CC" CFLAGS="$DEP_CFLAGS" \
-		CPPFLAGS="-I$PREFIX/include" LDFLAGS="-L$PREFIX/lib")
+		CPPFLAGS="-I$PREFIX/include" LDFLAGS="$_ldflags")
 	# A nested make does not build the generated headers on its own.
 	run libpq.log make -C "$_b/src/backend" generated-headers
 	run libpq.log make -j"$JOBS" -C "$_b/src/common" libpgcommon.a
@@ -171,8 +218,8 @@ build_libpq() {
 }
 
 copy_inih() {
-	_a=/usr/lib/x86_64-linux-gnu/libinih.a
-	[ -f "$_a" ] || die "$_a not found: run 'make deps' (libinih-dev)"
+	_a=$INIH_LIB
+	[ -f "$_a" ] || die "$_a not found: run 'make deps' (libinih-dev for $ARCH)"
 	if ! cmp -s "$_a" "$PREFIX/lib/libinih.a" ||
 		! cmp -s /usr/include/ini.h "$PREFIX/include/ini.h"; then
 		cp /usr/include/ini.h "$PREFIX/include/"
@@ -181,7 +228,7 @@ copy_inih() {
 	fi
 }
 
-command -v "$CC" >/dev/null || die "$CC not found: run 'make deps'"
+command -v "${CC%% *}" >/dev/null || die "${CC%% *} not found: run 'make deps'"
 build_openssl
 build_libpq
 copy_inih
