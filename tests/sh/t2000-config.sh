@@ -213,6 +213,10 @@ is "$?" 78 "\$ENTRYPOINT_CONFIG with a missing file exits 78"
 } >"$T/good.ini"
 ep "$EP" -c "$T/good.ini" env >"$T/o" 2>"$T/e"
 is "$?" 0 "a valid config with a 1500-byte line loads"
+# (Under qemu-user, EP_QEMU, but qemu's refusal of PR_SET_CHILD_SUBREAPER.)
+if [ -n "${EP_QEMU:-}" ]; then
+	sed -i '/could not become a child subreaper/d' "$T/e"
+fi
 is "$(cat "$T/e")" "" "with nothing on stderr"
 ep "$EP" -c "$T/good.ini" task x >"$T/o" 2>"$T/e"
 is "$(cat "$T/o")" "a
