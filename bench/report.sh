@@ -3,13 +3,15 @@
 # (every anchor measured alongside), and write BENCHMARKS.md from what they
 # print: the machine, the tables with ratios against each anchor, the goals
 # of issues 2 and 3 (met or not), the no-op plot, the static binary's size,
+# the size of each release artifact (make dist, make dist-image),
 # and the commands that reproduce each figure.  Nothing in BENCHMARKS.md is
 # typed by hand: edit this script and run it again.
 #
 #	bash bench/report.sh          (or: make bench)
 # Environment: EP (dev build, default build/entrypoint), EP_STATIC (default
 # build/entrypoint-static), HELPERS (default build/helpers), OUT (default
-# BENCHMARKS.md); the knobs of pid1.sh (RUNS, ORPHANS) and of migrate.sh
+# BENCHMARKS.md), DIST (make dist's artifacts, listed with their sizes,
+# default dist); the knobs of pid1.sh (RUNS, ORPHANS) and of migrate.sh
 # (N, MRUNS for its RUNS, SERIES, SERIES_RUNS) pass through.
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
@@ -20,6 +22,7 @@ SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 : "${EP_STATIC:=$SRCDIR/build/entrypoint-static}"
 : "${HELPERS:=$SRCDIR/build/helpers}"
 : "${OUT:=$SRCDIR/BENCHMARKS.md}"
+: "${DIST:=$SRCDIR/dist}"
 case $OUT in /*) ;; *) OUT=$PWD/$OUT ;; esac
 for b in EP EP_STATIC HELPERS; do
 	case ${!b} in /*) ;; *) printf -v "$b" '%s' "$PWD/${!b}" ;; esac
@@ -123,6 +126,30 @@ tls=no
 # OpenSSL's libssl inside: its protocol names and its assembler's credits
 grep -aq 'TLSv1\.3' "$US" && grep -aq 'openssl\.org' "$US" && tls=yes
 linkage=$(file -b "$US" | sed 's/,.*BuildID[^,]*//')
+
+# artifacts_table: one row per release artifact in $DIST (make dist) and
+# per architecture of the binary image (make dist-image), with its size.
+artifacts_table() {
+	local f n img sz
+	if [ ! -f "$DIST/SHA256SUMS" ]; then
+		echo "| (none: run \`make dist dist-image\` first) | |"
+		return
+	fi
+	for f in "$DIST"/*; do
+		n=$(stat -c %s "$f")
+		printf '| dist/%s | %s bytes (%s MB) |\n' "$(basename "$f")" "$n" \
+			"$(awk -v s="$n" 'BEGIN { printf "%.2f", s / 1e6 }')"
+	done
+	for a in amd64 arm64; do
+		img=entrypoint:$(cat "$SRCDIR/VERSION")-$a
+		sz=$(CONTAINERS_CONF=${CONTAINERS_CONF:-$SRCDIR/tests/container/containers.conf} \
+			podman image inspect --format '{{.Size}}' "$img" 2>/dev/null) ||
+			continue
+		printf '| image %s (linux/%s, of the manifest list) | %s bytes (%s MB) |\n' \
+			"$img" "$a" "$sz" \
+			"$(awk -v s="$sz" 'BEGIN { printf "%.2f", s / 1e6 }')"
+	done
+}
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 os=$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-}")
@@ -280,6 +307,12 @@ its own database before the no-op runs.
 | TLS (OpenSSL linked in) | $tls |
 | \`file\` | $linkage |
 
+## Release artifacts
+
+| artifact | size |
+|---|---|
+$(artifacts_table)
+
 ## How to reproduce
 
 Build the binaries (\`make && make static\`), then:
@@ -292,6 +325,7 @@ Build the binaries (\`make && make static\`), then:
 | the series and the plot | \`bash bench/migrate.sh\` (SERIES="$(m series)", SERIES_RUNS=$(m series_runs)) writes build/bench/noop.dat and bench/noop-migrate.png |
 | the plot alone, from the data | \`gnuplot -e "dat='build/bench/noop.dat'; out='bench/noop-migrate.png'" bench/noop-migrate.gp\` |
 | binary size | \`make static && stat -c %s build/entrypoint-static\` |
+| release artifacts | \`make dist dist-image && stat -c '%s %n' dist/*\`; \`podman image inspect --format '{{.Size}}' entrypoint:VERSION-ARCH\` |
 
 Tools: hyperfine, tini (with tini-static), dumb-init and catatonit from
 Debian; PostgreSQL 15 and psql from Debian; dbmate from npm
