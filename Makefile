@@ -135,12 +135,15 @@ asan:
 check: all helpers unit check-sh check-pg
 
 # `make test` is what CI runs: deps, the dev build's suites, the same
-# under ASan+UBSan, the static binary's suites, the image, the fuzzers'
+# under ASan+UBSan, the static binary's suites, the release artifacts
+# (make dist, the aarch64 binary under qemu-user), the image, the fuzzers'
 # regression inputs and a short fuzzing run, the linters.
 test: deps
 	$(MAKE) check
 	ASAN_OPTIONS=detect_leaks=0 $(MAKE) BUILD=build/asan SANITIZE=1 check
 	$(MAKE) check-static
+	$(MAKE) check-dist
+	$(MAKE) check-qemu
 	$(MAKE) check-container
 	$(MAKE) fuzz-regress
 	$(MAKE) fuzz FUZZ_SECONDS=10
@@ -186,7 +189,7 @@ soak: static
 demo: deps all
 	sh demo/demo.sh
 
-bench: deps all static
+bench: deps all static dist dist-image
 	bash bench/report.sh
 
 image:
@@ -202,6 +205,8 @@ help:
 	@echo 'make demo       throwaway PostgreSQL, migrate, tasks, history'
 	@echo 'make bench      side-by-side benchmarks (bench/)'
 	@echo 'make image      the example app image (podman or docker)'
+	@echo 'make dist       dist/: x86_64 and aarch64 static binaries, .debs, SHA256SUMS'
+	@echo 'make dist-image entrypoint:VERSION, FROM scratch, amd64+arm64 (COPY --from)'
 	@echo 'make deps       install what a fresh Debian 12 machine lacks'
 	@echo 'make man        build/entrypoint.1 (the man page, from `help`)'
 	@echo 'make install    binary, `shell` link, man page (DESTDIR, PREFIX)'
