@@ -63,11 +63,19 @@ $(EP_A64READY): scripts/static-deps.sh
 
 -include $(EP_A64OBJS:.o=.d)
 
-# The man page goes into the .debs when there is one (EP_MAN names it).
-EP_MAN ?= $(firstword $(wildcard build/entrypoint.1 build/man/entrypoint.1 \
-	entrypoint.1 docs/entrypoint.1 man/entrypoint.1))
+# The man page goes into the .debs when there is one (EP_MAN names it):
+# the Makefile's `make man` output when it has that target (it then
+# defines EP_MAN_BIN, the build that prints the page), else a page found.
+ifdef EP_MAN_BIN
+EP_MAN ?= $(BUILD)/entrypoint.1
+EP_DIST_MAN = $(EP_MAN)
+else
+EP_MAN ?= $(firstword $(wildcard build/entrypoint.1 entrypoint.1 \
+	docs/entrypoint.1 man/entrypoint.1))
+EP_DIST_MAN =
+endif
 
-dist: $(EP_SBIN) $(EP_A64BIN)
+dist: $(EP_SBIN) $(EP_A64BIN) $(EP_DIST_MAN)
 	EP_VERSION=$(EP_VERSION) EP_COMMIT=$(EP_COMMIT) EP_MAN=$(EP_MAN) \
 		sh scripts/dist.sh $(EP_SBIN) $(EP_A64BIN)
 
@@ -76,7 +84,7 @@ dist-image: dist
 		sh scripts/dist-image.sh
 
 check-dist: all helpers dist
-	$(EP_TESTENV) $(PROVE) $(wildcard tests/sh/t09[5-9]*.sh)
+	$(EP_TESTENV) EP_MAN=$(EP_MAN) $(PROVE) $(wildcard tests/sh/t09[5-9]*.sh)
 
 # --- the aarch64 binary under qemu-user ---------------------------------
 # The CLI and config suites (t0*, but not t09* which is about the x86_64
