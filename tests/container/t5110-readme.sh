@@ -1,6 +1,7 @@
 #!/bin/bash
 # t5110: the README's "Use it in your own image" is the test.  Every
-# ```dockerfile block of README.md is extracted as written, built with the
+# ```dockerfile block of README.md (or ```Dockerfile, ```docker,
+# ```containerfile) is extracted as written, built with the
 # engine against the local debian:bookworm-slim (scripts/image.sh makes it),
 # and run: `migrate` against the suite's PostgreSQL, a task, and `web`
 # stopped cleanly by `stop`.  The build context is a small app of this
@@ -19,7 +20,7 @@ V=$(cat "$SRCDIR/VERSION")
 # --- the blocks --------------------------------------------------------------
 mkdir -p "$T/blocks"
 awk -v dir="$T/blocks" '
-	/^```dockerfile[[:space:]]*$/ { n++; f = sprintf("%s/%d.Dockerfile", dir, n); inb = 1; next }
+	tolower($0) ~ /^```(dockerfile|containerfile|docker)[[:space:]]*$/ { n++; f = sprintf("%s/%d.Dockerfile", dir, n); inb = 1; next }
 	inb && /^```[[:space:]]*$/ { inb = 0; close(f); next }
 	inb { print > f }
 ' "$SRCDIR/README.md"
