@@ -164,6 +164,21 @@ ct_run() {
 	export out err rc
 }
 
+# ct_wait_for SECONDS CMD...: like wait_for, for a CMD that is itself slow
+# (an engine call takes a good part of a second on a busy machine, so
+# wait_for's count of 50 ms polls would stretch its deadline many times):
+# poll CMD until it succeeds or SECONDS of wall time have passed.  Returns
+# CMD's last status.
+ct_wait_for() {
+	local end=$((SECONDS + $1)) i
+	shift
+	for ((i = 0; i < 10000 && SECONDS < end; i++)); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	"$@"
+}
+
 # ct_state NAME FIELD: e.g. ct_state web ExitCode / Running / Pid
 ct_state() {
 	"$ENGINE" inspect --format "{{.State.$2}}" "$1" 2>/dev/null

@@ -136,7 +136,7 @@ for b in "${blocks[@]}"; do
 	"$ENGINE" run -d --name "$web" "${app_args[@]}" "$img" >/dev/null
 	logs() { "$ENGINE" logs "$web" 2>&1; }
 	web_up() { logs | grep -q '^web: up'; }
-	wait_for 30 web_up
+	ct_wait_for 30 web_up
 	like "$(logs)" '^web: up as 10001, release readme-[0-9]+$' \
 		"block $n: web is up, as the app user (USER app exists)"
 	is "$(ct_state "$web" Running)" true "block $n: web runs"

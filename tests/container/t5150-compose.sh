@@ -42,7 +42,7 @@ s.connect(sys.argv[1])
 s.sendall(b"GET /_ping HTTP/1.0\r\n\r\n")
 sys.exit(0 if s.recv(64).startswith(b"HTTP/1.0 200") else 1)' "$SOCK" 2>/dev/null
 }
-wait_for 30 api_up
+ct_wait_for 30 api_up
 ok "podman system service answers on $SOCK" api_up
 
 # --- the project: docker-compose.yml without name: and web's ports: ----------
@@ -149,7 +149,7 @@ done
 healthy() {
 	[ "$(state web Health.Status)" = healthy ]
 }
-wait_for 60 healthy
+ct_wait_for 60 healthy
 is "$(state web Health.Status)" healthy \
 	"web's healthcheck, as docker-compose.yml writes it, passes"
 like "$(ct_http "http://127.0.0.1:$EP_WEB_PORT/healthz")" . "web answers"
