@@ -117,7 +117,9 @@ cid() {
 	done
 ) &
 track $!
-dc up -d --no-build >"$T/up.log" 2>&1
+timeout 300 docker-compose --no-ansi -p "$P" -f "$W/docker-compose.yml" \
+	-f "$SRCDIR/tests/container/compose-override.yml" up -d --no-build \
+	>"$T/up.log" 2>&1
 r=$?
 is "$r" 0 "docker-compose up -d --no-build"
 [ "$r" = 0 ] || tail -n 20 "$T/up.log" | sed 's/^/# /'
