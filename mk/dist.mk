@@ -10,8 +10,10 @@
 #   make dist-image       the FROM-scratch image entrypoint:VERSION (and
 #                         :latest), a manifest list of both architectures
 #                         (scripts/dist-image.sh)
-#   make check-dist       the dist suite: tests/sh/t09[5-9]* (the artifacts,
-#                         the aarch64 binary under qemu-user)
+#   make check-dist       the dist suite: tests/sh/t09[5-9]* (the artifacts)
+#   make check-qemu       the aarch64 binary under qemu-user: see below
+#
+# dist runs on an x86_64 machine (the aarch64 binary is cross-compiled).
 #
 # Like the x86_64 cache, .cache/static-aarch64 is built once (a few
 # minutes) and reused until scripts/static-deps.sh changes.
@@ -87,8 +89,9 @@ check-dist: all helpers dist
 	$(EP_TESTENV) EP_MAN=$(EP_MAN) $(PROVE) $(wildcard tests/sh/t09[5-9]*.sh)
 
 # --- the aarch64 binary under qemu-user ---------------------------------
-# The CLI and config suites (t0*, but not t09* which is about the x86_64
-# release binary, and t2*) and a real migrate, its interruption by signals
+# t0960 (that EP really runs the aarch64 binary under qemu), the CLI and
+# config suites (t0*, but not t09* which is about the x86_64 release
+# binary, and t2*) and a real migrate, its interruption by signals
 # and the audit trail against the suite's PostgreSQL (t3000, t3400,
 # t4000), with EP a wrapper that runs
 # build/aarch64/entrypoint-static under qemu-aarch64-static (no binfmt_misc
@@ -101,7 +104,8 @@ check-dist: all helpers dist
 # descriptors and threads count against the ulimits it sets.  The other pg
 # suites pass under qemu but add little for their time.
 EP_QEMU_DIR = build/qemu
-EP_QEMU_SH = $(filter-out tests/sh/t09%,$(wildcard tests/sh/t0*.sh)) \
+EP_QEMU_SH = tests/sh/t0960-qemu.sh \
+	$(filter-out tests/sh/t09%,$(wildcard tests/sh/t0*.sh)) \
 	$(wildcard tests/sh/t2*.sh)
 EP_QEMU_PG = $(wildcard tests/pg/t3000-*.sh tests/pg/t3400-*.sh \
 	tests/pg/t4000-*.sh)
