@@ -77,8 +77,13 @@ EP_MAN ?= $(firstword $(wildcard build/entrypoint.1 entrypoint.1 \
 EP_DIST_MAN =
 endif
 
+# The `shell` link (the binary is multi-call) goes in next to the binary
+# when `make install` installs it too (it then defines EP_INSTALL_BIN).
+EP_SHELL_LINK = $(if $(EP_INSTALL_BIN),1,)
+
 dist: $(EP_SBIN) $(EP_A64BIN) $(EP_DIST_MAN)
 	EP_VERSION=$(EP_VERSION) EP_COMMIT=$(EP_COMMIT) EP_MAN=$(EP_MAN) \
+		EP_SHELL_LINK=$(EP_SHELL_LINK) \
 		sh scripts/dist.sh $(EP_SBIN) $(EP_A64BIN)
 
 dist-image: dist
@@ -86,7 +91,8 @@ dist-image: dist
 		sh scripts/dist-image.sh
 
 check-dist: all helpers dist
-	$(EP_TESTENV) EP_MAN=$(EP_MAN) $(PROVE) $(wildcard tests/sh/t09[5-9]*.sh)
+	$(EP_TESTENV) EP_MAN=$(EP_MAN) EP_SHELL_LINK=$(EP_SHELL_LINK) \
+		$(PROVE) $(wildcard tests/sh/t09[5-9]*.sh)
 
 # --- the aarch64 binary under qemu-user ---------------------------------
 # t0960 (that EP really runs the aarch64 binary under qemu), the CLI and

@@ -7,7 +7,8 @@
 #   entrypoint-VERSION-x86_64-linux-musl     the static binaries, stripped
 #   entrypoint-VERSION-aarch64-linux-musl
 #   entrypoint_VERSION_amd64.deb             /usr/bin/entrypoint, its
-#   entrypoint_VERSION_arm64.deb             licenses, the man page if any
+#   entrypoint_VERSION_arm64.deb             licenses, the man page and the
+#                                            shell link if any
 #   SHA256SUMS                               `sha256sum -c SHA256SUMS`
 #
 # Each binary is checked before it is shipped: static, stripped, of its
@@ -19,7 +20,8 @@
 # (SOURCE_DATE_EPOCH), so the same commit gives the same .debs.
 #
 # Environment: EP_VERSION, EP_COMMIT (from the Makefile), EP_MAN (a man
-# page to package, optional), EP_MAINTAINER (the .deb's Maintainer field,
+# page to package, optional), EP_SHELL_LINK (non-empty: /usr/bin/shell, a
+# link to entrypoint, which is then multi-call), EP_MAINTAINER (the .deb's Maintainer field,
 # default the commit's author), DIST (default dist).
 set -eu
 
@@ -29,6 +31,7 @@ STAGE=build/dist
 VERSION=${EP_VERSION:-$(cat VERSION)}
 COMMIT=${EP_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
 MAN=${EP_MAN:-}
+SHELL_LINK=${EP_SHELL_LINK:-}
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
 	SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || echo 0)
 fi
@@ -116,6 +119,9 @@ deb() {
 	mkdir -p "$_root/DEBIAN" "$_root/usr/bin" \
 		"$_root/usr/share/doc/entrypoint"
 	install -m 0755 "$3" "$_root/usr/bin/entrypoint"
+	if [ -n "$SHELL_LINK" ]; then
+		ln -s entrypoint "$_root/usr/bin/shell"
+	fi
 	install -m 0644 "$STAGE/$1/LICENSE" \
 		"$_root/usr/share/doc/entrypoint/copyright"
 	if [ -n "$MAN" ]; then

@@ -95,6 +95,13 @@ for pair in "$DEB_X86:amd64:$X86" "$DEB_A64:arm64:$A64"; do
 	if [ -n "${EP_MAN:-}" ] && [ -f "$EP_MAN" ]; then
 		like "$(cat "$T/contents")" 'usr/share/man/man1/entrypoint\.1\.gz$' \
 			"$deb: the man page"
+		ok "$deb: the man page is $EP_MAN" \
+			bash -c "gzip -dc '$T/x/usr/share/man/man1/entrypoint.1.gz' |
+				cmp -s - '$EP_MAN'"
+	fi
+	if [ -n "${EP_SHELL_LINK:-}" ]; then
+		is "$(readlink "$T/x/usr/bin/shell")" entrypoint \
+			"$deb: /usr/bin/shell links to entrypoint"
 	fi
 done
 
