@@ -139,12 +139,17 @@ fi
 # every binary of the next `make dist`.
 if [ -d "$SRCDIR/.cache/static/prefix" ] &&
 	[ -d "$SRCDIR/.cache/static-aarch64/prefix" ] && command -v "$QEMU" >/dev/null; then
+	# As a user would run it: none of the suite's variables (BUILD, EP,
+	# MAKEFLAGS of a `make check-dist` around this test) reach that make.
+	clean_make() {
+		env -i PATH="$PATH" HOME="$HOME" LC_ALL=C make "$@"
+	}
 	git clone -q "$SRCDIR" "$T/clone" 2>"$T/clone.err"
 	mkdir "$T/clone/.cache"
 	ln -s "$(readlink -f "$SRCDIR/.cache/static")" "$T/clone/.cache/static"
 	ln -s "$(readlink -f "$SRCDIR/.cache/static-aarch64")" \
 		"$T/clone/.cache/static-aarch64"
-	make -C "$T/clone" dist >"$T/make.log" 2>&1
+	clean_make -C "$T/clone" dist >"$T/make.log" 2>&1
 	r=$?
 	is "$r" 0 "make dist in a fresh clone"
 	[ "$r" = 0 ] || tail -n 20 "$T/make.log" | sed 's/^/# /'
@@ -154,7 +159,7 @@ if [ -d "$SRCDIR/.cache/static/prefix" ] &&
 	git -C "$T/clone" -c user.name=t -c user.email=t@localhost \
 		commit -q --allow-empty -m "t0950: one more commit"
 	c2=$(git -C "$T/clone" rev-parse --short HEAD)
-	make -C "$T/clone" dist >"$T/make.log" 2>&1
+	clean_make -C "$T/clone" dist >"$T/make.log" 2>&1
 	r=$?
 	is "$r" 0 "make dist after one more commit"
 	[ "$r" = 0 ] || tail -n 20 "$T/make.log" | sed 's/^/# /'
