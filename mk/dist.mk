@@ -103,6 +103,8 @@ check-dist: all helpers dist
 # build/aarch64/entrypoint-static under qemu-aarch64-static (no binfmt_misc
 # registration needed).  EP_QEMU=1 tells a suite that qemu shows through:
 # qemu-user refuses prctl(PR_SET_CHILD_SUBREAPER), so the binary warns.
+# The wrapper hands its own name to the binary as argv[0] (qemu's -0), so
+# that a `shell` link to it is the multi-call `shell` (t0520, t0500).
 # The PID-1 suite (t1*) does not run here: as PID 1 of a PID namespace
 # under qemu-user the signal and reaping tests hang or fail (qemu's own
 # signal emulation sits between the kernel and the binary), so those
@@ -119,7 +121,7 @@ EP_QEMU_PG = $(wildcard tests/pg/t3000-*.sh tests/pg/t3400-*.sh \
 .PHONY: check-qemu
 $(EP_QEMU_DIR)/entrypoint: $(EP_A64BIN) mk/dist.mk
 	@mkdir -p $(@D)
-	printf '#!/bin/sh\nexec qemu-aarch64-static "%s" "$$@"\n' \
+	printf '#!/bin/sh\nexec qemu-aarch64-static -0 "$$0" "%s" "$$@"\n' \
 		'$(abspath $(EP_A64BIN))' >$@.tmp
 	chmod +x $@.tmp
 	mv $@.tmp $@

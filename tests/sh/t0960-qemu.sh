@@ -12,7 +12,7 @@
 [ -n "${EP_QEMU:-}" ] || skip_all "not under qemu-user (make check-qemu sets EP_QEMU)"
 cd "$T" || exit 1
 
-bin=$(sed -n 's/^exec qemu-aarch64-static "\(.*\)" "\$@"$/\1/p' "$EP")
+bin=$(sed -n 's/^exec qemu-aarch64-static -0 "\$0" "\(.*\)" "\$@"$/\1/p' "$EP")
 ok "EP is the qemu wrapper ($EP)" [ -n "$bin" ]
 like "$(file -b "$bin")" 'ARM aarch64.*statically linked' \
 	"it runs an aarch64 static binary"
