@@ -131,6 +131,14 @@ for b in "${blocks[@]}"; do
 	is "$rc" 0 "block $n: a task exits 0"
 	like "$out" '^hello from task hello, run [0-9a-f-]+$' "block $n: the task ran"
 
+	if grep -q 'ln -s entrypoint /usr/local/bin/shell' "$T/$n.build"; then
+		# shellcheck disable=SC2016 # for the shell in the container
+		IMG=$img ct_run --entrypoint /usr/local/bin/shell -- \
+			-c 'echo "$ENTRYPOINT_PROCESS:$ENTRYPOINT_RELEASE"'
+		is "$out" "shell:readme-$n" \
+			"block $n: its shell link is entrypoint shell (the app's console)"
+	fi
+
 	ct_name web
 	web=$CT_NAME
 	"$ENGINE" run -d --name "$web" "${app_args[@]}" "$img" >/dev/null
