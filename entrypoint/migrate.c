@@ -750,6 +750,32 @@ gate_history(const struct migrate *mg, enum require_migrations mode,
 	return EXIT_DATAERR;
 }
 
+/* The gate's last word: code so far and what is still pending. */
+static int
+gate_verdict(enum require_migrations mode, const char *process, int code,
+    size_t pending)
+{
+	int wait = mode == REQUIRE_MIGRATIONS_WAIT;
+
+	if (!code && pending && mode == REQUIRE_MIGRATIONS_WARN) {
+		log_warn("%s: %zu migration%s pending; starting anyway "
+		    "(require_migrations = warn)", process, pending,
+		    pending == 1 ? " is" : "s are");
+	} else if (!code && pending) {
+		log_error("%s: %zu migration%s pending%s: run 'entrypoint "
+		    "migrate' first (require_migrations = %s)", process,
+		    pending, pending == 1 ? " is" : "s are",
+		    wait ? " after waiting" : "", wait ? "wait" : "fail");
+		code = EXIT_TEMPFAIL;
+	} else if (code && mode == REQUIRE_MIGRATIONS_WARN &&
+	    code < EXIT_SIGNAL_BASE) {
+		log_warn("%s: could not check the migrations; starting anyway "
+		    "(require_migrations = warn)", process);
+		code = 0;
+	}
+	return code;
+}
+
 int
 migrate_gate(const struct config *cfg, enum require_migrations mode,
     const char *process)
@@ -793,28 +819,8 @@ migrate_gate(const struct config *cfg, enum require_migrations mode,
 		backoff = backoff * 2 > 2000 ? 2000 : backoff * 2;
 		migsession_forget_rows(&mg.ses);
 	}
-	if (!code && c.pending) {
-		if (mode == REQUIRE_MIGRATIONS_WARN) {
-			log_warn("%s: %zu migration%s pending; starting anyway "
-			    "(require_migrations = warn)", process, c.pending,
-			    c.pending == 1 ? " is" : "s are");
-		} else {
-			log_error("%s: %zu migration%s pending%s: run "
-			    "'entrypoint migrate' first (require_migrations = "
-			    "%s)", process, c.pending, c.pending == 1 ? " is" :
-			    "s are", mode == REQUIRE_MIGRATIONS_WAIT ?
-			    " after waiting" : "",
-			    mode == REQUIRE_MIGRATIONS_WAIT ? "wait" : "fail");
-			code = EXIT_TEMPFAIL;
-		}
-	} else if (code && mode == REQUIRE_MIGRATIONS_WARN &&
-	    code < EXIT_SIGNAL_BASE) {
-		log_warn("%s: could not check the migrations; starting anyway "
-		    "(require_migrations = warn)", process);
-		code = 0;
-	}
 	migrate_release(&mg);
-	return code;
+	return gate_verdict(mode, process, code, c.pending);
 }
 
 int

@@ -330,6 +330,35 @@ history_exists(const PGresult *r)
 	    strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 }
 
+/*
+ * The lock was not free: wait before the next attempt (backoff, grown in
+ * *backoff), or give up.  Return 0 to try again, EXIT_TEMPFAIL past
+ * lock_timeout, 128+N for a signal meanwhile.
+ */
+static int
+lock_wait(struct migsession *ses, long long start, long *backoff, int *said)
+{
+	long left = ses->cfg->database.lock_timeout_ms -
+	    (long)(now_ms() - start);
+	int s;
+
+	if (left <= 0) {
+		log_holder(ses);
+		log_error("could not take the migration lock within %ld ms: "
+		    "another migrate is running (lock_timeout in [database])",
+		    ses->cfg->database.lock_timeout_ms);
+		return EXIT_TEMPFAIL;
+	}
+	if (!*said)
+		log_info("waiting for another migrate to finish");
+	*said = 1;
+	s = db_sleep(*backoff < left ? *backoff : left);
+	if (s)
+		return EXIT_SIGNAL_BASE + s;
+	*backoff = *backoff * 3 / 2 > 1000 ? 1000 : *backoff * 3 / 2;
+	return 0;
+}
+
 int
 migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 {
@@ -338,8 +367,8 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 	struct db_stmt st[2];
 	struct db_outcome o;
 	long long start = now_ms();
-	long backoff = 20, left;
-	int got, waited = 0, s, code = 0, exists, runs, r;
+	long backoff = 20;
+	int got, said = 0, code = 0, exists, runs, r;
 	size_t n = 0;
 
 	memset(st, 0, sizeof(st));
@@ -370,22 +399,9 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 			break;
 		PQclear(exists_r);
 		db_outcome_release(&o);
-		left = ses->cfg->database.lock_timeout_ms -
-		    (long)(now_ms() - start);
-		if (left <= 0) {
-			log_holder(ses);
-			log_error("could not take the migration lock within "
-			    "%ld ms: another migrate is running (lock_timeout "
-			    "in [database])", ses->cfg->database.lock_timeout_ms);
-			return EXIT_TEMPFAIL;
-		}
-		if (!waited)
-			log_info("waiting for another migrate to finish");
-		waited = 1;
-		s = db_sleep(backoff < left ? backoff : left);
-		if (s)
-			return EXIT_SIGNAL_BASE + s;
-		backoff = backoff * 3 / 2 > 1000 ? 1000 : backoff * 3 / 2;
+		code = lock_wait(ses, start, &backoff, &said);
+		if (code)
+			return code;
 	}
 	ses->db.idle = NULL;
 	if (!exists_r) {
@@ -741,6 +757,56 @@ apply_tx(struct migsession *ses, struct mig *m, size_t i, size_t total)
 	return code;
 }
 
+/* A transaction:false migration's record says "running" first. */
+static int
+record_running(struct migsession *ses, const struct mig *m)
+{
+	const char *params[5] = { m->f.version_str, m->f.name, m->f.checksum,
+		ses->cfg->app.release ? ses->cfg->app.release : "", ses->run_id };
+	struct plan pre;
+	struct db_outcome o;
+	int code = 0;
+
+	memset(&pre, 0, sizeof(pre));
+	pre.pipeline = 1;
+	plan_settings(&pre, ses, 0);
+	plan_add(&pre, ses->q_running, 5, params, NULL);
+	if (db_run(&ses->db, pre.st, pre.n, 1, &o) < 0)
+		code = own_failure(ses, "could not record the migration as "
+		    "running", &o);
+	db_outcome_release(&o);
+	plan_free(&pre);
+	return code;
+}
+
+/*
+ * Reset the session and record the end of a transaction:false migration
+ * (endp: version, status, error).  *rec gets the duration row.  Return
+ * 0, or the exit code after logging.
+ */
+static int
+record_end(struct migsession *ses, const struct mig *m,
+    const char *const *endp, PGresult **rec)
+{
+	struct plan post;
+	struct db_outcome o;
+	int code = 0;
+
+	memset(&post, 0, sizeof(post));
+	post.pipeline = 1;
+	plan_reset(&post);
+	plan_add(&post, ses->q_end, 3, endp, NULL);
+	post.st[post.n - 1].out = rec;
+	if (db_run(&ses->db, post.st, post.n, 1, &o) < 0) {
+		log_error("could not record the end of migration %s: %s",
+		    mig_label(m), o.message ? o.message : "");
+		code = o.lost ? EXIT_UNAVAILABLE : EXIT_SOFTWARE;
+	}
+	db_outcome_release(&o);
+	plan_free(&post);
+	return code;
+}
+
 /*
  * Apply one transaction:false migration: record it as running, run the
  * statements one at a time (CREATE INDEX CONCURRENTLY cannot run in a
@@ -749,29 +815,16 @@ apply_tx(struct migsession *ses, struct mig *m, size_t i, size_t total)
 static int
 apply_notx(struct migsession *ses, struct mig *m, size_t i, size_t total)
 {
-	const char *params[5] = { m->f.version_str, m->f.name, m->f.checksum,
-		ses->cfg->app.release ? ses->cfg->app.release : "", ses->run_id };
 	const char *endp[3] = { m->f.version_str, "succeeded", NULL };
-	struct plan pre, p, post;
-	struct db_outcome o, o2;
+	struct plan p;
+	struct db_outcome o;
 	PGresult *rec = NULL;
 	char *msg = NULL;
-	int code = 0;
+	int code = record_running(ses, m), c2;
 
-	memset(&pre, 0, sizeof(pre));
-	memset(&p, 0, sizeof(p));
-	memset(&post, 0, sizeof(post));
-	pre.pipeline = 1;
-	plan_settings(&pre, ses, 0);
-	plan_add(&pre, ses->q_running, 5, params, NULL);
-	if (db_run(&ses->db, pre.st, pre.n, 1, &o) < 0) {
-		code = own_failure(ses, "could not record the migration as "
-		    "running", &o);
-		db_outcome_release(&o);
-		plan_free(&pre);
+	if (code)
 		return code;
-	}
-	db_outcome_release(&o);
+	memset(&p, 0, sizeof(p));
 	plan_add_section(&p, &m->f.up, 0, 0);
 	if (db_run(&ses->db, p.st, p.n, 0, &o) < 0) {
 		code = report_failure(ses, m, m->f.path, &p, &o, "apply");
@@ -788,19 +841,8 @@ apply_notx(struct migsession *ses, struct mig *m, size_t i, size_t total)
 		endp[1] = "failed";
 		endp[2] = msg;
 	}
-	post.pipeline = 1;
-	plan_reset(&post);
-	plan_add(&post, ses->q_end, 3, endp, NULL);
-	post.st[post.n - 1].out = &rec;
-	if (!o.lost && db_run(&ses->db, post.st, post.n, 1, &o2) < 0) {
-		log_error("could not record the end of migration %s: %s",
-		    mig_label(m), o2.message ? o2.message : "");
-		if (!code)
-			code = o2.lost ? EXIT_UNAVAILABLE : EXIT_SOFTWARE;
-		db_outcome_release(&o2);
-	} else if (!o.lost) {
-		db_outcome_release(&o2);
-	}
+	c2 = o.lost ? 0 : record_end(ses, m, endp, &rec);
+	code = code ? code : c2;
 	if (code)
 		log_error("migration %s ran outside a transaction "
 		    "(transaction:false) and is recorded as %s: check what "
@@ -814,9 +856,7 @@ apply_notx(struct migsession *ses, struct mig *m, size_t i, size_t total)
 	PQclear(rec);
 	free(msg);
 	db_outcome_release(&o);
-	plan_free(&pre);
 	plan_free(&p);
-	plan_free(&post);
 	return code;
 }
 
