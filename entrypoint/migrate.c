@@ -403,9 +403,7 @@ mig_status(struct migrate *mg)
 	for (i = 0; i < mg->set.n; i++) {
 		s = status_line(&mg->set, &mg->set.m[i]);
 		/* a pending file is judged as migrate would judge it */
-		if (s == ST_PENDING && mig_parse(&mg->set.m[i]) < 0)
-			bad++;
-		else if (s == ST_PENDING)
+		if (s == ST_PENDING && mig_parse(&mg->set.m[i]) == 0)
 			pending++;
 		else if (s != ST_APPLIED && s != ST_BASELINE)
 			bad++;
