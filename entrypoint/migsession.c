@@ -546,15 +546,16 @@ plan_free(struct plan *p)
 
 /*
  * Each migration starts from the session's defaults, as a new psql would
- * (a pg_dump file sets search_path to ''), then gets ddl_lock_timeout:
- * for its transaction (local), or for the session (transaction:false).
+ * (a pg_dump file sets search_path to ''): the one before it ended with
+ * sql_reset (the first follows statements of ours only).  Then it gets
+ * ddl_lock_timeout: for its transaction (local), or for the session
+ * (transaction:false).
  */
 static void
 plan_settings(struct plan *p, struct migsession *ses, int local)
 {
 	ses->settings[0] = ses->lock_timeout;
 	ses->settings[1] = local ? "true" : "false";
-	plan_add(p, "RESET ALL", 0, NULL, NULL);
 	plan_add(p, PQserverVersion(ses->db.conn) >= 140000 ? sql_settings14 :
 	    sql_settings, 2, ses->settings, NULL);
 }
@@ -571,12 +572,10 @@ plan_settings(struct plan *p, struct migsession *ses, int local)
  */
 static const char *const sql_reset[] = {
 	"RESET ALL",
-	"SET SESSION AUTHORIZATION DEFAULT",
-	"RESET ROLE",
+	"SET SESSION AUTHORIZATION DEFAULT",	/* and the role: NONE */
 	"CLOSE ALL",
 	"DEALLOCATE ALL",
 	"UNLISTEN *",
-	"DISCARD PLANS",
 	"DISCARD SEQUENCES",
 	"DISCARD TEMP",
 };
