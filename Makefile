@@ -20,6 +20,7 @@ SRCS = \
 	entrypoint/migsession.c \
 	entrypoint/migset.c \
 	entrypoint/sqlfile.c \
+	entrypoint/locks.c \
 	entrypoint/audit.c \
 	entrypoint/db.c \
 	entrypoint/supervise.c \
