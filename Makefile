@@ -21,6 +21,7 @@ SRCS = \
 	entrypoint/migset.c \
 	entrypoint/sqlfile.c \
 	entrypoint/locks.c \
+	entrypoint/miglocks.c \
 	entrypoint/audit.c \
 	entrypoint/db.c \
 	entrypoint/supervise.c \

@@ -73,7 +73,8 @@ enum ktype {
 	T_REQUIRE_MIGRATIONS,
 	T_SIGNAL,
 	T_DRY_RUN,
-	T_BOOL
+	T_BOOL,
+	T_COUNT			/* a whole number 0..1000 */
 };
 
 struct keydef {
@@ -1084,7 +1085,7 @@ convert(const struct keydef *k, char *base, const char *v, const char **why)
 	const char *err;
 	char **argv, *text, *s;
 	size_t len;
-	long ms;
+	long ms, lv;
 	int iv, sig;
 
 	switch (k->type) {
@@ -1217,6 +1218,13 @@ convert(const struct keydef *k, char *base, const char *v, const char **why)
 			return -1;
 		}
 		*(int *)field = iv;
+		return 0;
+	case T_COUNT:
+		if (parse_long(v, 0, 1000, &lv) < 0) {
+			*why = "expected a whole number from 0 to 1000";
+			return -1;
+		}
+		*(long *)field = lv;
 		return 0;
 	}
 	*why = "internal error: unknown key type";
@@ -1722,6 +1730,9 @@ dump_key(const struct config *cfg, const struct keydef *k, const char *base)
 		break;
 	case T_BOOL:
 		strbuf_addstr(&sb, *(const int *)field ? "yes" : "no");
+		break;
+	case T_COUNT:
+		strbuf_addf(&sb, "%ld", *(const long *)field);
 		break;
 	}
 	printf("%s = %s\n", k->key, sb.buf ? sb.buf : "");

@@ -81,6 +81,7 @@ struct config {
 		char *schema;		/* default "entrypoint" */
 		long lock_timeout_ms;	/* default 5m */
 		long ddl_lock_timeout_ms;	/* default 10s */
+		long lock_retries;	/* default 5 */
 		enum audit_mode audit;	/* default best-effort */
 	} database;
 	struct {

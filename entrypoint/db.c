@@ -776,7 +776,8 @@ wait_io(struct db *db, int want_out, struct db_outcome *out,
 		p[1].revents = 0;
 		n = 2;
 	}
-	if (poll(p, (nfds_t)n, db->idle ? 0 : 1000) < 0 && errno != EINTR)
+	if (poll(p, (nfds_t)n, db->idle ? 0 : db->tick_ms > 0 ?
+	    (int)db->tick_ms : 1000) < 0 && errno != EINTR)
 		return -1;
 	if (db->idle && !(p[0].revents & (POLLIN | POLLOUT)) &&
 	    !(n == 2 && p[1].revents))

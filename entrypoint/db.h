@@ -27,6 +27,7 @@ struct db {
 	/* called about once a second while db_run() waits (progress) */
 	void (*tick)(void *arg);
 	void *tick_arg;
+	long tick_ms;		/* > 0: call tick this often instead */
 	/* db_options.idle, while it has work left */
 	int (*idle)(void *arg);
 	void *idle_arg;

@@ -109,7 +109,11 @@ progress_clear(struct migsession *ses)
 	}
 }
 
-/* db tick: while a statement runs long on a terminal, show the time. */
+/*
+ * db tick: look for sessions blocking the running statement (every
+ * db.tick_ms), and while a statement runs long on a terminal, show the
+ * time (once a second).
+ */
 static void
 progress_tick(void *arg)
 {
@@ -117,8 +121,10 @@ progress_tick(void *arg)
 	char line[320];
 	int n;
 
-	if (!ses->tty || !ses->cur)
+	lock_watch_poll(&ses->watch);
+	if (!ses->tty || !ses->cur || now_ms() - ses->last_tick < 1000)
 		return;
+	ses->last_tick = now_ms();
 	n = snprintf(line, sizeof(line), "\r\033[Kentrypoint: migrate: "
 	    "applying %s ... %llds", mig_label(ses->cur),
 	    (now_ms() - ses->cur_start) / 1000);
@@ -168,6 +174,9 @@ migsession_connect(struct migsession *ses)
 		    ses->cfg->database.wait_ms / 1000);
 	ses->db.tick = progress_tick;
 	ses->db.tick_arg = ses;
+	lock_watch_arm(&ses->watch, NULL, 0,
+	    ses->cfg->database.ddl_lock_timeout_ms);
+	ses->db.tick_ms = ses->watch.poll_ms;
 	ses->q_applied = db_sql(&ses->db, ses->full_rows ? sql_applied :
 	    sql_applied_light);
 	ses->q_record = db_sql(&ses->db, sql_record);
@@ -730,26 +739,42 @@ apply_tx(struct migsession *ses, struct mig *m, size_t i, size_t total)
 	struct plan p;
 	struct db_outcome o;
 	PGresult *rec = NULL;
-	int code = 0;
+	int code = 0, attempt, r;
 
 	memset(&p, 0, sizeof(p));
 	p.pipeline = 1;
 	plan_open(&p, ses, &m->f.up);
 	plan_add_section(&p, &m->f.up, m->f.up.nlead, 1);
 	plan_close(&p, &m->f.up, ses->q_record, 5, params, &rec);
-	if (db_run(&ses->db, p.st, p.n, p.pipeline, &o) < 0 || !rec) {
+	for (attempt = 0;; attempt++) {
+		miglock_arm(ses, attempt);
+		r = db_run(&ses->db, p.st, p.n, p.pipeline, &o);
+		miglock_disarm(ses);
+		if (r == 0 && rec)
+			break;
 		if (o.failed < 0 && !o.signo && !o.lost)
 			o.failed = (long)p.n - 1;
-		code = report_failure(ses, m, m->f.path, &p, &o, "apply");
 		rollback(ses);
+		progress_clear(ses);
+		code = miglock_wait(ses, m, &o, attempt, "apply");
+		if (code == 0) {
+			PQclear(rec);
+			rec = NULL;
+			db_outcome_release(&o);
+			continue;
+		}
+		if (code < 0)
+			code = report_failure(ses, m, m->f.path, &p, &o,
+			    "apply");
 		if (code == EXIT_DATAERR)
 			log_error("migration %s rolled back: nothing of it "
 			    "was applied or recorded; fix the file and run "
 			    "migrate again", mig_label(m));
-	} else {
+		break;
+	}
+	if (!code)
 		log_applied(ses, m, "applied", PQgetvalue(rec, 0, 0), 0, i,
 		    total);
-	}
 	PQclear(rec);
 	db_outcome_release(&o);
 	plan_free(&p);
@@ -819,14 +844,56 @@ apply_notx(struct migsession *ses, struct mig *m, size_t i, size_t total)
 	struct db_outcome o;
 	PGresult *rec = NULL;
 	char *msg = NULL;
-	int code = record_running(ses, m), c2;
+	int code = record_running(ses, m), c2, attempt, r, said = 0;
+	size_t start = 0;
 
 	if (code)
 		return code;
 	memset(&p, 0, sizeof(p));
 	plan_add_section(&p, &m->f.up, 0, 0);
-	if (db_run(&ses->db, p.st, p.n, 0, &o) < 0) {
+	for (attempt = 0;; attempt++) {
+		miglock_arm(ses, attempt);
+		r = db_run(&ses->db, p.st + start, p.n - start, 0, &o);
+		miglock_disarm(ses);
+		if (r == 0)
+			break;
+		if (o.failed >= 0)
+			o.failed += (long)start;
+		/* Each statement here commits on its own: a lock timeout
+		 * rolled back only the one that waited, so it can run again
+		 * (not one that commits in steps, CONCURRENTLY). */
+		code = o.failed >= 0 && (size_t)o.failed < p.n &&
+		    !stmt_retry_unsafe(p.st[o.failed].sql) ? 1 : -1;
+		if (code > 0) {
+			rollback(ses);
+			progress_clear(ses);
+			code = miglock_wait(ses, m, &o, attempt, "apply");
+		}
+		if (code == 0) {
+			start = (size_t)o.failed;
+			db_outcome_release(&o);
+			continue;
+		}
+		if (code == EXIT_TEMPFAIL && o.failed == 0) {
+			/* nothing ran: forget the record, the next run
+			 * starts afresh */
+			const char *v[1] = { m->f.version_str };
+
+			if (db_exec(&ses->db, "could not forget the "
+			    "migration's record", ses->q_forget, 1, v) < 0)
+				code = EXIT_SOFTWARE;
+			db_outcome_release(&o);
+			plan_free(&p);
+			return code;
+		}
+		said = code == EXIT_TEMPFAIL;
+		break;
+	}
+	if (r < 0) {
 		code = report_failure(ses, m, m->f.path, &p, &o, "apply");
+		if (code == EXIT_DATAERR && !said &&
+		    strcmp(o.sqlstate, "55P03") == 0)
+			(void)miglock_wait(ses, m, &o, -1, "apply");
 		rollback(ses);
 		msg = o.signo ? xasprintf("interrupted by SIG%s",
 		    signal_name(o.signo)) : xstrdup(o.message ? o.message :
@@ -1039,6 +1106,42 @@ migsession_try_revert(struct migsession *ses, struct mig *m)
 	return code;
 }
 
+int
+migsession_try_traced(struct migsession *ses, struct mig *m,
+    PGresult **traces)
+{
+	struct plan p;
+	struct db_outcome o;
+	size_t k;
+	int code = 0;
+
+	ses->cur = m;
+	ses->cur_start = now_ms();
+	memset(&p, 0, sizeof(p));
+	p.pipeline = 1;
+	for (k = 0; k < m->f.up.n; k++) {
+		traces[k] = NULL;
+		if (m->f.up.stmts[k].txn_control)
+			continue;
+		plan_add(&p, m->f.up.stmts[k].sql, 0, NULL,
+		    &m->f.up.stmts[k]);
+		plan_add(&p, lock_trace_sql, 0, NULL, NULL);
+		p.st[p.n - 1].out = &traces[k];
+	}
+	miglock_arm(ses, 0);
+	if (db_run(&ses->db, p.st, p.n, p.pipeline, &o) < 0) {
+		progress_clear(ses);
+		code = miglock_wait(ses, m, &o, -1, "plan");
+		if (code < 0)
+			code = report_failure(ses, m, m->f.path, &p, &o,
+			    "apply");
+	}
+	miglock_disarm(ses);
+	db_outcome_release(&o);
+	plan_free(&p);
+	return code;
+}
+
 void
 migsession_try_end(struct migsession *ses)
 {
@@ -1127,6 +1230,7 @@ migsession_release(struct migsession *ses)
 {
 	PQclear(ses->rows);
 	ses->rows = NULL;
+	lock_watch_close(&ses->watch);
 	if (ses->connected)
 		db_close(&ses->db);
 	ses->connected = 0;

@@ -26,6 +26,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "locks.h"
 #include "migset.h"
 
 struct migsession {
@@ -46,6 +47,8 @@ struct migsession {
 	long long cur_start;
 	int ticked;
 	char *untried;		/* see migsession_try() */
+	long long last_tick;	/* progress is shown once a second */
+	struct lock_watch watch;	/* who blocks a waiting statement */
 	/* the statements of our own, with "@S@" replaced */
 	char *q_applied, *q_record, *q_running, *q_end, *q_forget;
 };
@@ -107,6 +110,30 @@ int migsession_baseline(struct migsession *s, long long version,
 /* Mark failed/running migration m applied, or forget its record. */
 int migsession_resolve(struct migsession *s, const struct mig *m,
     int applied);
+/*
+ * Plan's tracing: as migsession_try(), with lock_trace_sql after each of
+ * m's statements; traces[k] gets the result after statement k (NULL when
+ * it did not run).  traces has m->f.up.n entries.  A lock timeout is
+ * EXIT_TEMPFAIL, naming the blocker.
+ */
+int migsession_try_traced(struct migsession *s, struct mig *m,
+    PGresult **traces);
+
+/* miglocks.c: the lock-wait policy of a migration's statements. */
+/* Arm the blocker watch before a migration's statements run. */
+void miglock_arm(struct migsession *s, int attempt);
+void miglock_disarm(struct migsession *s);
+/*
+ * After a failed run of m's statements: -1 when o is no lock timeout
+ * (the caller reports it); 0 after logging the wait with its blocker and
+ * sleeping the backoff (retry); EXIT_TEMPFAIL past [database]
+ * lock_retries (logged, naming the blocker), 128+N for a signal while
+ * sleeping.  attempt < 0: never retried (just log and EXIT_TEMPFAIL).
+ * what: "apply", "revert", "plan".
+ */
+int miglock_wait(struct migsession *s, const struct mig *m,
+    const struct db_outcome *o, int attempt, const char *what);
+
 /* Clear the progress line and log the round trips (debug). */
 void migsession_done(struct migsession *s);
 void migsession_release(struct migsession *s);

@@ -17,6 +17,7 @@ url = ${DATABASE_URL}
 wait = 5s
 lock_timeout = 2s
 ddl_lock_timeout = 300ms
+lock_retries = 0
 INI
 
 # mig FILE: write migrations/FILE from stdin
@@ -260,8 +261,8 @@ locker=$!
 track "$locker"
 wait_for 10 test "$(psql_q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'users' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1
 run_ep migrate
-is "$rc" 65 "ALTER on a locked table: 65"
-like "$err" 'lock timeout.*ddl_lock_timeout = 300 ms' "message names ddl_lock_timeout"
+is "$rc" 75 "ALTER on a locked table, lock_retries = 0: 75 (busy)"
+like "$err" 'ddl_lock_timeout = 300 ms' "message names ddl_lock_timeout"
 kill "$locker" 2>/dev/null
 psql_q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()" >/dev/null
 wait "$locker" 2>/dev/null
