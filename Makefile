@@ -22,6 +22,7 @@ SRCS = \
 	entrypoint/sqlfile.c \
 	entrypoint/locks.c \
 	entrypoint/miglocks.c \
+	entrypoint/migplan.c \
 	entrypoint/audit.c \
 	entrypoint/db.c \
 	entrypoint/supervise.c \

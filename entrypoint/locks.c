@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "locks.h"
 #include "util.h"
@@ -129,7 +130,8 @@ word_char(int c)
  * (at most 31 bytes of it), with its index.  Stop when fn returns 1.
  */
 static void
-each_word(const char *sql, int (*fn)(void *, const char *, int), void *arg)
+each_word(const char *sql, int (*fn)(void *, const char *, int,
+    const char *), void *arg)
 {
 	const char *p = sql, *q;
 	char w[32];
@@ -158,7 +160,7 @@ each_word(const char *sql, int (*fn)(void *, const char *, int), void *arg)
 				w[n++] = (char)toupper((unsigned char)*p);
 		w[n] = '\0';
 		prev_e = strcmp(w, "E") == 0;
-		if (fn(arg, w, idx++))
+		if (fn(arg, w, idx++, p))
 			return;
 	}
 }
@@ -167,10 +169,11 @@ struct shape_state {
 	struct stmt_shape *s;
 	char prev[2][32];
 	int create, unique, add;
+	const char *on;		/* after CREATE INDEX ... ON */
 };
 
 static int
-shape_word(void *arg, const char *w, int idx)
+shape_word(void *arg, const char *w, int idx, const char *end)
 {
 	struct shape_state *st = arg;
 	struct stmt_shape *s = st->s;
@@ -207,6 +210,8 @@ shape_word(void *arg, const char *w, int idx)
 		    strcmp(st->prev[0], "PRIMARY") == 0)))
 			s->add_unique = 1;
 	}
+	if (s->create_index && !st->on && strcmp(w, "ON") == 0)
+		st->on = end;
 	memcpy(st->prev[1], st->prev[0], sizeof(st->prev[1]));
 	snprintf(st->prev[0], sizeof(st->prev[0]), "%s", w);
 	return 0;
@@ -221,6 +226,38 @@ stmt_shape_of(const char *sql, struct stmt_shape *s)
 	memset(&st, 0, sizeof(st));
 	st.s = s;
 	each_word(sql, shape_word, &st);
+}
+
+int
+stmt_index_table(const char *sql, char *buf, size_t size)
+{
+	struct stmt_shape s;
+	struct shape_state st;
+	const char *p, *q;
+
+	memset(&s, 0, sizeof(s));
+	memset(&st, 0, sizeof(st));
+	st.s = &s;
+	each_word(sql, shape_word, &st);
+	if (!s.create_index || !st.on)
+		return -1;
+	for (p = st.on; isspace((unsigned char)*p); p++)
+		;
+	if (strncasecmp(p, "only", 4) == 0 && isspace((unsigned char)p[4]))
+		for (p += 4; isspace((unsigned char)*p); p++)
+			;
+	for (q = p; *q && (word_char((unsigned char)*q) || *q == '.' ||
+	    *q == '"');) {
+		if (*q == '"') {
+			q = skip_quoted(q, 0);
+			continue;
+		}
+		q++;
+	}
+	if (q == p)
+		return -1;
+	snprintf(buf, size, "%.*s", (int)(q - p), p);
+	return 0;
 }
 
 int
@@ -349,7 +386,8 @@ lock_backoff_ms(int attempt, unsigned rnd)
 /* ---- plan's tracing ---------------------------------------------------- */
 
 const char lock_snapshot_sql[] =
-	"SELECT c.oid, pg_catalog.pg_relation_filenode(c.oid) "
+	"SELECT c.oid, pg_catalog.pg_relation_filenode(c.oid), "
+	"c.oid::pg_catalog.regclass::pg_catalog.text, c.relkind "
 	"FROM pg_catalog.pg_class c "
 	"WHERE c.oid OPERATOR(pg_catalog.>=) 16384::pg_catalog.oid "
 	"AND c.relkind OPERATOR(pg_catalog.=) ANY "
@@ -357,14 +395,15 @@ const char lock_snapshot_sql[] =
 
 /*
  * The relations our own backend holds a lock on, outside the system
- * schemas and temporary ones (no other session sees those), with the
- * server clock in every row (one row with NULLs when there is none).
- * pg_relation_size() takes AccessShareLock on each: the tracer counts
- * that as already seen.
+ * catalogs and temporary schemas (no other session sees those), with the
+ * server clock in every row (one row with NULLs when there is none).  A
+ * relation this transaction dropped has no pg_class row any more: its
+ * name comes from the snapshot.  pg_relation_size() takes
+ * AccessShareLock on each: the tracer counts that as already seen.
  */
 const char lock_trace_sql[] =
 	"SELECT pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()), "
-	"c.oid, c.oid::pg_catalog.regclass::pg_catalog.text, c.relkind, "
+	"l.relation, c.oid::pg_catalog.regclass::pg_catalog.text, c.relkind, "
 	"l.mode, pg_catalog.pg_relation_filenode(c.oid), c.reltuples, "
 	"pg_catalog.pg_relation_size(c.oid), EXISTS (SELECT 1 FROM "
 	"pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) "
@@ -372,14 +411,15 @@ const char lock_trace_sql[] =
 	"AND pg_catalog.pg_get_constraintdef(k.oid) OPERATOR(pg_catalog.~~) "
 	"'%IS NOT NULL%') "
 	"FROM (SELECT 1) one LEFT JOIN (pg_catalog.pg_locks l "
-	"JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) l.relation "
-	"JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) "
-	"c.relnamespace) ON l.pid OPERATOR(pg_catalog.=) "
-	"pg_catalog.pg_backend_pid() AND l.locktype OPERATOR(pg_catalog.=) "
-	"'relation' AND l.granted AND c.oid OPERATOR(pg_catalog.>=) "
-	"16384::pg_catalog.oid AND n.nspname OPERATOR(pg_catalog.<>) "
-	"'pg_toast' AND NOT pg_catalog.starts_with(n.nspname, 'pg_temp_') "
-	"ORDER BY c.oid, l.mode";
+	"LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) "
+	"l.relation LEFT JOIN pg_catalog.pg_namespace n ON n.oid "
+	"OPERATOR(pg_catalog.=) c.relnamespace) ON l.pid "
+	"OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() AND l.locktype "
+	"OPERATOR(pg_catalog.=) 'relation' AND l.granted AND l.relation "
+	"OPERATOR(pg_catalog.>=) 16384::pg_catalog.oid AND (n.nspname IS NULL "
+	"OR (n.nspname OPERATOR(pg_catalog.<>) 'pg_toast' AND NOT "
+	"pg_catalog.starts_with(n.nspname, 'pg_temp_'))) "
+	"ORDER BY l.relation, l.mode";
 
 void
 lock_tracer_init(struct lock_tracer *t)
@@ -429,8 +469,8 @@ known_add(struct lock_tracer *t, unsigned oid, unsigned filenode)
 }
 
 void
-lock_tracer_snapshot(struct lock_tracer *t, const unsigned *oids,
-    const unsigned *filenodes, size_t n, double now)
+lock_tracer_snapshot(struct lock_tracer *t, const struct lock_row *rows,
+    size_t n)
 {
 	size_t i;
 
@@ -438,12 +478,19 @@ lock_tracer_snapshot(struct lock_tracer *t, const unsigned *oids,
 	t->rel = xrealloc(t->rel, t->cap * sizeof(*t->rel));
 	for (i = 0; i < n; i++) {
 		memset(&t->rel[i], 0, sizeof(t->rel[i]));
-		t->rel[i].oid = oids[i];
-		t->rel[i].filenode = filenodes[i];
+		t->rel[i].oid = rows[i].oid;
+		t->rel[i].filenode = rows[i].filenode;
+		t->rel[i].name = rows[i].name ? xstrdup(rows[i].name) : NULL;
+		t->rel[i].kind = rows[i].kind;
 		t->rel[i].created_in = -1;
 	}
 	t->n = n;
 	qsort(t->rel, n, sizeof(*t->rel), known_cmp);
+}
+
+void
+lock_tracer_clock(struct lock_tracer *t, double now)
+{
 	t->last_t = now;
 }
 
@@ -522,7 +569,7 @@ take_rows(struct lock_tracer *t, const struct lock_row *rows, size_t n,
 			k = known_add(t, rows[i].oid, rows[i].filenode);
 		modes = all & ~k->modes_seen;
 		memset(&r, 0, sizeof(r));
-		r.kind = rows[i].kind;
+		r.kind = rows[i].kind ? rows[i].kind : k->kind;
 		r.modes = modes;
 		r.rewritten = k->filenode && rows[i].filenode &&
 		    k->filenode != rows[i].filenode;
@@ -535,7 +582,8 @@ take_rows(struct lock_tracer *t, const struct lock_row *rows, size_t n,
 		k->modes_seen |= all | 1u << LM_ACCESS_SHARE;
 		if (k->created_in == t->mig)
 			continue;	/* nobody else can see it yet */
-		r.name = xstrdup(rows[i].name ? rows[i].name : "?");
+		r.name = xstrdup(rows[i].name ? rows[i].name : k->name ?
+		    k->name : "?");
 		if (modes || r.rewritten) {
 			out->rels = xrealloc(out->rels, (out->n + 1) *
 			    sizeof(*out->rels));
@@ -675,7 +723,11 @@ traced_stmt_release(struct traced_stmt *s)
 void
 lock_tracer_release(struct lock_tracer *t)
 {
+	size_t i;
+
 	lock_tracer_migration(t, -1);
+	for (i = 0; i < t->n; i++)
+		free(t->rel[i].name);
 	free(t->rel);
 	memset(t, 0, sizeof(*t));
 }

@@ -67,6 +67,12 @@ void stmt_shape_of(const char *sql, struct stmt_shape *s);
  */
 int stmt_retry_unsafe(const char *sql);
 
+/*
+ * The table of CREATE [UNIQUE] INDEX CONCURRENTLY ... ON [ONLY] table, as
+ * written, into buf; 0, or -1 when sql is no such statement.
+ */
+int stmt_index_table(const char *sql, char *buf, size_t size);
+
 /* The first line of sql, blanks squeezed, at most max bytes (+ "..."). */
 void stmt_first_line(const char *sql, char *buf, size_t size, size_t max);
 
@@ -124,6 +130,8 @@ struct traced_stmt {
 /* What the tracer knows of a relation across the whole plan. */
 struct known_rel {
 	unsigned oid;
+	char *name;		/* as before the plan (a DROP hides it) */
+	char kind;
 	unsigned filenode;
 	unsigned modes_seen;
 	long created_in;	/* migration that created it, -1 before */
@@ -140,15 +148,20 @@ struct lock_tracer {
 	long ae_stmt;		/* statement index that took the first one */
 };
 
-/* Rows: oid, filenode; then t, the server clock in seconds. */
+/* Rows: oid, filenode, name, kind of every relation before the plan. */
 extern const char lock_snapshot_sql[];
 /* Columns: t, oid, name, kind, mode, filenode, reltuples, bytes, nncheck */
 extern const char lock_trace_sql[];
 
 void lock_tracer_init(struct lock_tracer *t);
-/* Remember what exists before the plan: the snapshot's rows. */
-void lock_tracer_snapshot(struct lock_tracer *t, const unsigned *oids,
-    const unsigned *filenodes, size_t n, double now);
+/*
+ * Remember what exists before the plan: the snapshot's rows (oid,
+ * filenode, name, kind; the rest is ignored).
+ */
+void lock_tracer_snapshot(struct lock_tracer *t, const struct lock_row *rows,
+    size_t n);
+/* Start the clock of the next statement (the server's, in seconds). */
+void lock_tracer_clock(struct lock_tracer *t, double now);
 /* A new migration starts (its own transaction when really applied). */
 void lock_tracer_migration(struct lock_tracer *t, long mig);
 /*

@@ -33,6 +33,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "mask.h"
+#include "migplan.h"
 #include "migrate.h"
 #include "migsession.h"
 #include "migset.h"
@@ -49,6 +50,7 @@ struct migrate {
 	int dry_run;		/* plan, down --dry-run */
 	int yes;		/* down --yes */
 	char task[64];		/* the audit row's task: "down 2" */
+	int json, strict;	/* plan --json, --strict */
 	long count;		/* down N */
 	long version;		/* baseline/resolve VERSION */
 	struct migset set;
@@ -72,8 +74,9 @@ static const struct migrate_cmd commands[] = {
 	    "list every migration and its state (--check: exit 1 when one "
 	    "is pending)" },
 	{ "plan", mig_plan, MIG_DB | MIG_LOCK | MIG_CLEAN | MIG_OPT_DRY,
-	    "plan | --dry-run",
-	    "try the pending migrations in one transaction and roll back" },
+	    "plan [--json] [--strict] | --dry-run",
+	    "try the pending migrations in one transaction and roll back, "
+	    "showing the locks and rewrites each statement takes" },
 	{ "down", mig_down, MIG_DB | MIG_AUDIT | MIG_LOCK | MIG_CLEAN |
 	    MIG_ARG_OPTIONAL | MIG_OPT_YES | MIG_OPT_DRY | MIG_TASK,
 	    "down [N] [--yes] [--dry-run]",
@@ -161,8 +164,8 @@ static int
 mig_plan(struct migrate *mg)
 {
 	struct migset *set = &mg->set;
+	struct migplan pl;
 	size_t *pend, np, i, untried = 0;
-	long long t;
 	int code = 0, after_enum = 0;
 
 	np = migset_pending(set, &pend);
@@ -170,37 +173,49 @@ mig_plan(struct migrate *mg)
 		if (mig_parse(&set->m[pend[i]]) < 0)
 			code = EXIT_DATAERR;
 	if (code || np == 0) {
-		if (!code)
+		if (!code && mg->json)
+			log_info("nothing to apply");
+		else if (!code)
 			printf("nothing to apply\n");
 		free(pend);
 		return code;
 	}
+	memset(&pl, 0, sizeof(pl));
 	code = migsession_try_begin(&mg->ses);
+	if (!code)
+		code = migplan_begin(&pl, &mg->ses, mg->json);
 	for (i = 0; i < np && !code; i++) {
 		struct mig *m = &set->m[pend[i]];
 
 		if (m->f.up.no_transaction) {
-			printf("skip   %s (transaction:false: cannot be tried "
-			    "inside the dry run's transaction)\n",
-			    mig_label(m));
+			migplan_skip(&pl, m);
 			continue;
 		}
-		t = now_ms();
-		code = migsession_try(&mg->ses, m, after_enum, untried > 0);
+		code = migplan_try(&pl, m, after_enum, untried > 0);
 		if (code == MIGSESSION_UNTRIED) {
-			printf("unknown %s (cannot be tried in the dry run's "
-			    "one transaction: it needs what an earlier pending "
-			    "migration commits first: %s)\n", mig_label(m),
-			    mg->ses.untried);
+			if (mg->json)
+				log_warn("%s cannot be tried in the dry run's one "
+				    "transaction: it needs what an earlier "
+				    "pending migration commits first: %s",
+				    mig_label(m), mg->ses.untried);
+			else
+				printf("unknown %s (cannot be tried in the dry "
+				    "run's one transaction: it needs what an "
+				    "earlier pending migration commits first: "
+				    "%s)\n", mig_label(m), mg->ses.untried);
 			untried++;
 			code = 0;
-		} else if (!code) {
-			printf("ok     %s (%lld ms)\n", mig_label(m),
-			    now_ms() - t);
 		}
 		after_enum |= m->f.up.adds_enum_value;
 	}
+	/* roll back (and release plan's locks) before anything else */
 	migsession_try_end(&mg->ses);
+	if (!code && mg->strict && pl.warnings) {
+		log_error("plan --strict: %zu warning%s", pl.warnings,
+		    pl.warnings == 1 ? "" : "s");
+		code = 1;
+	}
+	migplan_release(&pl);
 	if (code == EXIT_DATAERR)
 		log_error("dry run: migrate would fail; nothing was changed");
 	else if (!code && untried)
@@ -561,6 +576,10 @@ parse_args(struct migrate *mg, int argc, char **argv)
 			mg->yes = 1;
 		else if (strcmp(argv[i], "--check") == 0)
 			mg->check = 1;
+		else if (strcmp(argv[i], "--json") == 0)
+			mg->json = 1;
+		else if (strcmp(argv[i], "--strict") == 0)
+			mg->strict = 1;
 		else if (strcmp(argv[i], "--applied") == 0 ||
 		    strcmp(argv[i], "--rolled-back") == 0) {
 			if (mg->flag)
@@ -587,6 +606,10 @@ parse_args(struct migrate *mg, int argc, char **argv)
 	if (mg->yes && !(f & MIG_OPT_YES))
 		return usage("option not valid here", "--yes");
 	mg->dry_run = dry;
+	if ((mg->json || mg->strict) && (!mg->cmd ||
+	    strcmp(mg->cmd->name, "plan") != 0))
+		return usage("option not valid here", mg->json ? "--json" :
+		    "--strict");
 	if (!mg->cmd)
 		return usage("unrecognized migrate command", sub);
 	if (mg->arg && !(f & (MIG_ARG_OPTIONAL | MIG_ARG_REQUIRED)))

@@ -1041,13 +1041,19 @@ cannot_tell(const struct mig *m, const char *sqlstate, int after_enum,
 	    strcmp(sqlstate, "55P04") == 0;
 }
 
-int
-migsession_try(struct migsession *ses, struct mig *m, int after_enum,
-    int after_untried)
+/*
+ * Try m inside a savepoint of the dry run's transaction.  With traces
+ * (plan's tracing, m->f.up.n + 1 entries): the lock trace before the
+ * statements and after each one (see migsession.h).
+ */
+static int
+try_one(struct migsession *ses, struct mig *m, int after_enum,
+    int after_untried, PGresult **traces)
 {
 	struct plan p;
 	struct db_outcome o;
-	int code = 0;
+	size_t k;
+	int code = 0, t, r;
 
 	ses->cur = m;
 	ses->cur_start = now_ms();
@@ -1057,10 +1063,30 @@ migsession_try(struct migsession *ses, struct mig *m, int after_enum,
 	p.pipeline = 1;
 	plan_add(&p, "SAVEPOINT entrypoint_plan", 0, NULL, NULL);
 	plan_settings(&p, ses, 1);
-	plan_add_section(&p, &m->f.up, m->f.up.nlead, 1);
+	if (!traces) {
+		plan_add_section(&p, &m->f.up, m->f.up.nlead, 1);
+	} else {
+		plan_add(&p, lock_trace_sql, 0, NULL, NULL);
+		traces[0] = NULL;
+		p.st[p.n - 1].out = &traces[0];
+		for (k = 0; k < m->f.up.n; k++) {
+			traces[k + 1] = NULL;
+			t = m->f.up.stmts[k].txn_control;
+			if (k < m->f.up.nlead || t == SQL_TXN_BEGIN ||
+			    t == SQL_TXN_COMMIT)
+				continue;
+			plan_add(&p, m->f.up.stmts[k].sql, 0, NULL,
+			    &m->f.up.stmts[k]);
+			plan_add(&p, lock_trace_sql, 0, NULL, NULL);
+			p.st[p.n - 1].out = &traces[k + 1];
+		}
+	}
 	plan_reset(&p);
 	plan_add(&p, "RELEASE SAVEPOINT entrypoint_plan", 0, NULL, NULL);
-	if (db_run(&ses->db, p.st, p.n, p.pipeline, &o) < 0) {
+	miglock_arm(ses, 0);
+	r = db_run(&ses->db, p.st, p.n, p.pipeline, &o);
+	miglock_disarm(ses);
+	if (r < 0) {
 		if (!o.signo && !o.lost && cannot_tell(m, o.sqlstate,
 		    after_enum, after_untried)) {
 			ses->untried = xstrdup(o.message ? o.message : "");
@@ -1068,13 +1094,30 @@ migsession_try(struct migsession *ses, struct mig *m, int after_enum,
 			PQclear(PQexec(ses->db.conn, "ROLLBACK TO SAVEPOINT "
 			    "entrypoint_plan"));
 		} else {
-			code = report_failure(ses, m, m->f.path, &p, &o,
-			    "apply");
+			progress_clear(ses);
+			code = miglock_wait(ses, m, &o, -1, "plan");
+			if (code < 0)
+				code = report_failure(ses, m, m->f.path, &p,
+				    &o, "apply");
 		}
 	}
 	db_outcome_release(&o);
 	plan_free(&p);
 	return code;
+}
+
+int
+migsession_try(struct migsession *ses, struct mig *m, int after_enum,
+    int after_untried)
+{
+	return try_one(ses, m, after_enum, after_untried, NULL);
+}
+
+int
+migsession_try_traced(struct migsession *ses, struct mig *m, int after_enum,
+    int after_untried, PGresult **traces)
+{
+	return try_one(ses, m, after_enum, after_untried, traces);
 }
 
 int
@@ -1101,42 +1144,6 @@ migsession_try_revert(struct migsession *ses, struct mig *m)
 	if (db_run(&ses->db, p.st, p.n, p.pipeline, &o) < 0)
 		code = report_failure(ses, m, m->f.down_path ? m->f.down_path :
 		    m->f.path, &p, &o, "revert");
-	db_outcome_release(&o);
-	plan_free(&p);
-	return code;
-}
-
-int
-migsession_try_traced(struct migsession *ses, struct mig *m,
-    PGresult **traces)
-{
-	struct plan p;
-	struct db_outcome o;
-	size_t k;
-	int code = 0;
-
-	ses->cur = m;
-	ses->cur_start = now_ms();
-	memset(&p, 0, sizeof(p));
-	p.pipeline = 1;
-	for (k = 0; k < m->f.up.n; k++) {
-		traces[k] = NULL;
-		if (m->f.up.stmts[k].txn_control)
-			continue;
-		plan_add(&p, m->f.up.stmts[k].sql, 0, NULL,
-		    &m->f.up.stmts[k]);
-		plan_add(&p, lock_trace_sql, 0, NULL, NULL);
-		p.st[p.n - 1].out = &traces[k];
-	}
-	miglock_arm(ses, 0);
-	if (db_run(&ses->db, p.st, p.n, p.pipeline, &o) < 0) {
-		progress_clear(ses);
-		code = miglock_wait(ses, m, &o, -1, "plan");
-		if (code < 0)
-			code = report_failure(ses, m, m->f.path, &p, &o,
-			    "apply");
-	}
-	miglock_disarm(ses);
 	db_outcome_release(&o);
 	plan_free(&p);
 	return code;

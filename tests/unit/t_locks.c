@@ -89,6 +89,18 @@ test_shape(void)
 	ok(s.add_unique && s.using_index, "UNIQUE USING INDEX");
 	stmt_shape_of("UPDATE t SET note = E'it''s \\' NOT VALID'", &s);
 	ok(!s.not_valid && !s.alter_table, "E'' string with \\'");
+	{
+		char tb[64];
+
+		ok(stmt_index_table("CREATE INDEX CONCURRENTLY i ON ONLY "
+		    "public.\"My T\" (v)", tb, sizeof(tb)) == 0 &&
+		    strcmp(tb, "public.\"My T\"") == 0, "CIC's table");
+		ok(stmt_index_table("create unique index concurrently on t"
+		    "(v)", tb, sizeof(tb)) == 0 && strcmp(tb, "t") == 0,
+		    "CIC without a name");
+		ok(stmt_index_table("DROP INDEX CONCURRENTLY i", tb,
+		    sizeof(tb)) < 0, "DROP INDEX: no table");
+	}
 	ok(stmt_retry_unsafe("CREATE INDEX CONCURRENTLY i ON t (v)"),
 	    "CIC is not retried");
 	ok(stmt_retry_unsafe("DROP INDEX CONCURRENTLY i"), "DROP INDEX "
@@ -171,12 +183,15 @@ test_tracer(void)
 {
 	struct lock_tracer t;
 	struct traced_stmt s;
-	unsigned oids[] = { 20000, 20001, 20002 };
-	unsigned fns[] = { 20000, 20001, 20002 };
-	struct lock_row r[4];
+	struct lock_row r[4], snap[4];
 
+	snap[0] = row(20000, "items", 'r', NULL, 20000, 0, 0);
+	snap[1] = row(20001, "big", 'r', NULL, 20001, 0, 0);
+	snap[2] = row(20002, "t2", 'r', NULL, 20002, 0, 0);
+	snap[3] = row(20003, "gone", 'r', NULL, 20003, 0, 0);
 	lock_tracer_init(&t);
-	lock_tracer_snapshot(&t, oids, fns, 3, 100.0);
+	lock_tracer_snapshot(&t, snap, 4);
+	lock_tracer_clock(&t, 100.0);
 	lock_tracer_migration(&t, 0);
 
 	/* CREATE INDEX: ShareLock on items (with rows), the new index
@@ -253,6 +268,15 @@ test_tracer(void)
 	ok(has_warning(&s, "FOREIGN KEY added without NOT VALID"),
 	    "validated FK on rows: warning");
 	is_int(s.n, 2, "the index made by an earlier migration is listed");
+	traced_stmt_release(&s);
+
+	/* DROP TABLE: no pg_class row left, the name from the snapshot */
+	r[0] = row(20003, NULL, 0, "AccessExclusiveLock", 0, 0, 0);
+	r[0].reltuples = 0;
+	lock_tracer_stmt(&t, "DROP TABLE gone", 1, r, 1, 103.2, &s);
+	ok(s.n == 1 && strcmp(s.rels[0].name, "gone") == 0,
+	    "a dropped table is named from the snapshot");
+	is_str(lock_blocks_name(s.blocks), "reads+writes", "and blocks all");
 	traced_stmt_release(&s);
 	lock_tracer_release(&t);
 }
