@@ -96,9 +96,9 @@ skip_quoted(const char *p, int backslash)
 	}
 	if (*p == '\'' || *p == '"') {
 		for (q = p + 1; *q; q++) {
-			if (backslash && *p == '\'' && *q == '\\' && q[1])
-				q++;
-			else if (*q == *p && q[1] == *p)
+			/* a backslash escape (E'...'), or a doubled quote */
+			if ((backslash && *p == '\'' && *q == '\\' && q[1]) ||
+			    (*q == *p && q[1] == *p))
 				q++;
 			else if (*q == *p)
 				return q + 1;
@@ -560,7 +560,7 @@ take_rows(struct lock_tracer *t, const struct lock_row *rows, size_t n,
 	unsigned modes, all;
 
 	for (i = 0; i < n; i = j) {
-		modes = all = 0;
+		all = 0;
 		for (j = i; j < n && rows[j].oid == rows[i].oid; j++)
 			if (rows[j].mode >= 0)
 				all |= 1u << rows[j].mode;
