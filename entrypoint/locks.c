@@ -261,6 +261,15 @@ stmt_index_table(const char *sql, char *buf, size_t size)
 }
 
 int
+stmt_trace_all(const char *sql)
+{
+	struct stmt_shape s;
+
+	stmt_shape_of(sql, &s);
+	return s.set_not_null || s.add_fk || s.add_check || s.add_unique;
+}
+
+int
 stmt_retry_unsafe(const char *sql)
 {
 	struct stmt_shape s;
@@ -398,28 +407,61 @@ const char lock_snapshot_sql[] =
  * catalogs and temporary schemas (no other session sees those), with the
  * server clock in every row (one row with NULLs when there is none).  A
  * relation this transaction dropped has no pg_class row any more: its
- * name comes from the snapshot.  pg_relation_size() takes
- * AccessShareLock on each: the tracer counts that as already seen.
+ * name comes from the snapshot.
+ *
+ * The locks of a transaction only grow, so after a few hundred statements
+ * most rows are ones the previous trace returned already.  The key
+ * (relation, mode, relfilenode) of each is kept in a transaction-local
+ * setting, and only rows with a new key are returned (with $1 true:
+ * all of them, for a statement whose warnings look at tables it locked
+ * earlier): their size is computed once, and a rewrite (a new
+ * relfilenode) makes its relation's rows new again.  pg_relation_size()
+ * takes AccessShareLock on each row returned: the tracer counts that as
+ * already seen.
  */
-const char lock_trace_sql[] =
-	"SELECT pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()), "
-	"l.relation, c.oid::pg_catalog.regclass::pg_catalog.text, c.relkind, "
-	"l.mode, pg_catalog.pg_relation_filenode(c.oid), c.reltuples, "
-	"pg_catalog.pg_relation_size(c.oid), EXISTS (SELECT 1 FROM "
-	"pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) "
-	"c.oid AND k.contype OPERATOR(pg_catalog.=) 'c' AND k.convalidated "
-	"AND pg_catalog.pg_get_constraintdef(k.oid) OPERATOR(pg_catalog.~~) "
-	"'%IS NOT NULL%') "
-	"FROM (SELECT 1) one LEFT JOIN (pg_catalog.pg_locks l "
-	"LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) "
-	"l.relation LEFT JOIN pg_catalog.pg_namespace n ON n.oid "
-	"OPERATOR(pg_catalog.=) c.relnamespace) ON l.pid "
-	"OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() AND l.locktype "
-	"OPERATOR(pg_catalog.=) 'relation' AND l.granted AND l.relation "
-	"OPERATOR(pg_catalog.>=) 16384::pg_catalog.oid AND (n.nspname IS NULL "
-	"OR (n.nspname OPERATOR(pg_catalog.<>) 'pg_toast' AND NOT "
-	"pg_catalog.starts_with(n.nspname, 'pg_temp_'))) "
-	"ORDER BY l.relation, l.mode";
+#define LOCK_TRACE_SQL \
+	"WITH kk AS (SELECT l.relation, l.mode, " \
+	"pg_catalog.pg_relation_filenode(l.relation) AS fn FROM " \
+	"pg_catalog.pg_locks l WHERE l.pid OPERATOR(pg_catalog.=) " \
+	"pg_catalog.pg_backend_pid() AND l.locktype OPERATOR(pg_catalog.=) " \
+	"'relation' AND l.granted AND l.relation OPERATOR(pg_catalog.>=) " \
+	"16384::pg_catalog.oid), " \
+	"k AS (SELECT kk.*, kk.relation::pg_catalog.text " \
+	"OPERATOR(pg_catalog.||) kk.mode OPERATOR(pg_catalog.||) " \
+	"COALESCE(kk.fn::pg_catalog.text, '') AS key FROM kk), " \
+	"prev AS (SELECT pg_catalog.string_to_array(pg_catalog.current_setting(" \
+	"'entrypoint.plan_seen', true), ',') AS keys), " \
+	"s AS (SELECT p.keys AS old, pg_catalog.set_config(" \
+	"'entrypoint.plan_seen', COALESCE((SELECT pg_catalog.string_agg(key, " \
+	"',') FROM k), ''), true) AS set FROM prev p), " \
+	"x AS (SELECT k.* FROM k WHERE $1::boolean OR k.key NOT IN " \
+	"(SELECT pg_catalog.unnest(s.old) FROM s)) " \
+	"SELECT pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()), " \
+	"x.relation, c.oid::pg_catalog.regclass::pg_catalog.text, c.relkind, " \
+	"x.mode, x.fn, c.reltuples, CASE WHEN c.oid IS NOT NULL THEN " \
+	"pg_catalog.pg_relation_size(c.oid) END, EXISTS (SELECT 1 FROM " \
+	"pg_catalog.pg_constraint ck WHERE ck.conrelid OPERATOR(pg_catalog.=) " \
+	"c.oid AND ck.contype OPERATOR(pg_catalog.=) 'c' AND ck.convalidated " \
+	"AND pg_catalog.pg_get_constraintdef(ck.oid) OPERATOR(pg_catalog.~~) " \
+	"'%IS NOT NULL%') " \
+	"FROM s LEFT JOIN (x LEFT JOIN pg_catalog.pg_class c ON c.oid " \
+	"OPERATOR(pg_catalog.=) x.relation LEFT JOIN pg_catalog.pg_namespace n " \
+	"ON n.oid OPERATOR(pg_catalog.=) c.relnamespace) ON n.nspname IS NULL " \
+	"OR (n.nspname OPERATOR(pg_catalog.<>) 'pg_toast' AND NOT " \
+	"pg_catalog.starts_with(n.nspname, 'pg_temp_')) " \
+	"ORDER BY x.relation, x.mode"
+
+/*
+ * Prepared once per plan: parsing and planning it for each of a few
+ * hundred statements would cost more than running it.
+ */
+const char lock_trace_prepare_sql[] =
+	"PREPARE entrypoint_plan_trace(pg_catalog.bool) AS " LOCK_TRACE_SQL;
+const char lock_trace_new_sql[] = "EXECUTE entrypoint_plan_trace(false)";
+const char lock_trace_all_sql[] = "EXECUTE entrypoint_plan_trace(true)";
+const char lock_trace_drop_sql[] = "DEALLOCATE entrypoint_plan_trace";
+const char lock_clock_sql[] =
+	"SELECT pg_catalog.date_part('epoch', pg_catalog.clock_timestamp())";
 
 void
 lock_tracer_init(struct lock_tracer *t)

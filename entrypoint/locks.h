@@ -73,6 +73,13 @@ int stmt_retry_unsafe(const char *sql);
  */
 int stmt_index_table(const char *sql, char *buf, size_t size);
 
+/*
+ * True when sql's warnings may concern a table an earlier statement
+ * locked already (SET NOT NULL, ADD FOREIGN KEY/CHECK/UNIQUE): its trace
+ * then returns every lock held, not only the new ones.
+ */
+int stmt_trace_all(const char *sql);
+
 /* The first line of sql, blanks squeezed, at most max bytes (+ "..."). */
 void stmt_first_line(const char *sql, char *buf, size_t size, size_t max);
 
@@ -150,8 +157,18 @@ struct lock_tracer {
 
 /* Rows: oid, filenode, name, kind of every relation before the plan. */
 extern const char lock_snapshot_sql[];
-/* Columns: t, oid, name, kind, mode, filenode, reltuples, bytes, nncheck */
-extern const char lock_trace_sql[];
+/*
+ * The trace: PREPARE it once (per session), then EXECUTE it after each
+ * statement.  Columns: t, oid, name, kind, mode, filenode, reltuples,
+ * bytes, nncheck.  _all returns every lock held, _new only those the
+ * previous trace of the transaction did not return (see stmt_trace_all).
+ */
+extern const char lock_trace_prepare_sql[];
+extern const char lock_trace_new_sql[];
+extern const char lock_trace_all_sql[];
+extern const char lock_trace_drop_sql[];
+/* One column: the server clock in seconds. */
+extern const char lock_clock_sql[];
 
 void lock_tracer_init(struct lock_tracer *t);
 /*

@@ -35,6 +35,10 @@ migplan_begin(struct migplan *pl, struct migsession *ses, int json)
 		    "below on this database (each statement waits at most "
 		    "ddl_lock_timeout = %ld ms for its own)\n",
 		    ses->cfg->database.ddl_lock_timeout_ms);
+	if (db_exec(&ses->db, "could not prepare the lock trace",
+	    lock_trace_prepare_sql, 0, NULL) < 0)
+		return EXIT_SOFTWARE;
+	pl->prepared = 1;
 	r = db_query(&ses->db, "could not read the relations", lock_snapshot_sql,
 	    0, NULL);
 	if (!r)
@@ -221,13 +225,9 @@ migplan_try(struct migplan *pl, struct mig *m, int after_enum,
 	    tr);
 	if (!code && !pl->json)
 		printf("ok     %s (%lld ms)\n", mig_label(m), now_ms() - t0);
-	if (!code && tr[0]) {
-		/* locks of the migrations before: seen, not this one's */
-		rows = trace_rows(tr[0], &nrows, &now);
-		lock_tracer_stmt(&pl->tracer, "", -1, rows, nrows, now, &s);
-		traced_stmt_release(&s);
-		free(rows);
-	}
+	if (!code && tr[0] && PQntuples(tr[0]) == 1)
+		lock_tracer_clock(&pl->tracer, strtod(PQgetvalue(tr[0], 0, 0),
+		    NULL));
 	for (k = 0; k < n; k++) {
 		if (!code && tr[k + 1]) {
 			rows = trace_rows(tr[k + 1], &nrows, &now);
@@ -276,5 +276,11 @@ migplan_skip(struct migplan *pl, const struct mig *m)
 void
 migplan_release(struct migplan *pl)
 {
+	/* after the rollback: a prepared statement outlives it */
+	if (pl->prepared && pl->ses->db.conn &&
+	    PQstatus(pl->ses->db.conn) == CONNECTION_OK &&
+	    PQtransactionStatus(pl->ses->db.conn) == PQTRANS_IDLE)
+		(void)db_exec(&pl->ses->db, "could not drop the lock trace",
+		    lock_trace_drop_sql, 0, NULL);
 	lock_tracer_release(&pl->tracer);
 }

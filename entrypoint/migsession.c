@@ -1043,8 +1043,8 @@ cannot_tell(const struct mig *m, const char *sqlstate, int after_enum,
 
 /*
  * Try m inside a savepoint of the dry run's transaction.  With traces
- * (plan's tracing, m->f.up.n + 1 entries): the lock trace before the
- * statements and after each one (see migsession.h).
+ * (plan's tracing, m->f.up.n + 1 entries): the server clock first, and
+ * the prepared lock trace after each statement (see migsession.h).
  */
 static int
 try_one(struct migsession *ses, struct mig *m, int after_enum,
@@ -1066,7 +1066,7 @@ try_one(struct migsession *ses, struct mig *m, int after_enum,
 	if (!traces) {
 		plan_add_section(&p, &m->f.up, m->f.up.nlead, 1);
 	} else {
-		plan_add(&p, lock_trace_sql, 0, NULL, NULL);
+		plan_add(&p, lock_clock_sql, 0, NULL, NULL);
 		traces[0] = NULL;
 		p.st[p.n - 1].out = &traces[0];
 		for (k = 0; k < m->f.up.n; k++) {
@@ -1077,7 +1077,9 @@ try_one(struct migsession *ses, struct mig *m, int after_enum,
 				continue;
 			plan_add(&p, m->f.up.stmts[k].sql, 0, NULL,
 			    &m->f.up.stmts[k]);
-			plan_add(&p, lock_trace_sql, 0, NULL, NULL);
+			plan_add(&p, stmt_trace_all(m->f.up.stmts[k].sql) ?
+			    lock_trace_all_sql : lock_trace_new_sql, 0, NULL,
+			    NULL);
 			p.st[p.n - 1].out = &traces[k + 1];
 		}
 	}

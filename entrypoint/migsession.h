@@ -111,11 +111,12 @@ int migsession_baseline(struct migsession *s, long long version,
 int migsession_resolve(struct migsession *s, const struct mig *m,
     int applied);
 /*
- * Plan's tracing: as migsession_try(), with lock_trace_sql before the
- * first of m's statements (traces[0]) and after each: traces[k + 1] gets
- * the result after statement k (NULL when it did not run, or is the
- * file's own BEGIN/COMMIT).  traces has m->f.up.n + 1 entries.  A lock
- * timeout is EXIT_TEMPFAIL, naming the blocker.
+ * Plan's tracing: as migsession_try() (MIGSESSION_UNTRIED included),
+ * with lock_clock_sql before the first of m's statements (traces[0]) and
+ * the prepared lock trace after each: traces[k + 1] gets the result after
+ * statement k (NULL when it did not run, or is one the dry run skips).
+ * traces has m->f.up.n + 1 entries.  A lock timeout is EXIT_TEMPFAIL,
+ * naming the blocker.
  */
 int migsession_try_traced(struct migsession *s, struct mig *m,
     int after_enum, int after_untried, PGresult **traces);
