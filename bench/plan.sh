@@ -14,7 +14,7 @@
 # statement holds locks the trace reads.
 #
 #	bash bench/plan.sh
-# Environment: EP (default build/entrypoint), N=300, ROWS=2000, RUNS=11,
+# Environment: EP (default build/entrypoint), PLAN_N=300, ROWS=2000, RUNS=11,
 # BASE_REV (the commit to build the untraced plan from; default: the parent
 # of the commit that added entrypoint/migplan.c), BENCH_OUT (KEY=VALUE
 # lines for report.sh).
@@ -25,7 +25,7 @@ set -u
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 export SRCDIR
 : "${EP:=$SRCDIR/build/entrypoint}"
-: "${N:=300}"
+: "${PLAN_N:=300}"
 : "${ROWS:=2000}"
 : "${RUNS:=11}"
 : "${BENCH_OUT:=}"
@@ -80,7 +80,7 @@ cd "$T" || exit 1
 } | psql -X -q -v ON_ERROR_STOP=1 >/dev/null || exit 1
 
 mkdir migrations
-for ((i = 1; i <= N; i++)); do
+for ((i = 1; i <= PLAN_N; i++)); do
 	f=$(printf 'migrations/%05d_m%d.sql' "$i" "$i")
 	b=$((i % 50 + 1))
 	case $((i % 3)) in
@@ -146,7 +146,7 @@ un=$(echo "$t_un" | median)
 ps=$(echo "$t_ps" | median)
 pg=$(psql -X -At -c 'SHOW server_version')
 
-echo "plan of $N pending migrations, 50 tables of $ROWS rows (median of $RUNS runs, interleaved, ms)"
+echo "plan of $PLAN_N pending migrations, 50 tables of $ROWS rows (median of $RUNS runs, interleaved, ms)"
 printf '%-46s %10s %12s\n' tool ms "traced / X"
 printf '%-46s %10s %12s\n' "entrypoint migrate plan --json (traced)" "$tr" 1.00
 printf '%-46s %10s %12s\n' "entrypoint migrate plan (traced, text)" "$tx" "$(ratio "$tr" "$tx")"
@@ -155,7 +155,7 @@ printf '%-46s %10s %12s\n' "psql: BEGIN, every file, ROLLBACK" "$ps" "$(ratio "$
 echo "statements traced: $stmts; with a warning: $warns"
 echo "tracing adds $(awk -v a="$tr" -v b="$un" 'BEGIN { if (b ~ /^[0-9.]+$/ && b > 0) printf "%.1f ms (%.2f ms per statement)", a - b, (a - b) / '"$stmts"'; else print "n/a" }')"
 
-out plan_n "$N"
+out plan_n "$PLAN_N"
 out plan_rows "$ROWS"
 out plan_runs "$RUNS"
 out plan_stmts "$stmts"

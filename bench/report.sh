@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/report.sh - run bench/pid1.sh and bench/migrate.sh once, in one run
+# bench/report.sh - run bench/pid1.sh, bench/migrate.sh and bench/plan.sh once, in one run
 # (every anchor measured alongside), and write BENCHMARKS.md from what they
 # print: the machine, the tables with ratios against each anchor, the goals
 # of issues 2 and 3 (met or not), the no-op plot, the static binary's size,
@@ -12,7 +12,8 @@
 # build/entrypoint-static), HELPERS (default build/helpers), OUT (default
 # BENCHMARKS.md), DIST (make dist's artifacts, listed with their sizes,
 # default dist); the knobs of pid1.sh (RUNS, ORPHANS) and of migrate.sh
-# (N, MRUNS for its RUNS, SERIES, SERIES_RUNS) pass through.
+# (N, MRUNS for its RUNS, SERIES, SERIES_RUNS) and of plan.sh (PRUNS for its
+# RUNS) pass through.
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
@@ -56,10 +57,15 @@ echo "bench/report.sh: migrate (bench/migrate.sh) ..." >&2
 EP=$EP EP_STATIC=$EP_STATIC BENCH_OUT=$W/migrate.env \
 	RUNS=${MRUNS:-21} bash "$SRCDIR/bench/migrate.sh" >"$W/migrate.txt" 2>&1
 migrate_rc=$?
+t_migrate=$((SECONDS - t0 - t_pid1))
+echo "bench/report.sh: plan's lock tracing (bench/plan.sh) ..." >&2
+EP=$EP BENCH_OUT=$W/plan.env RUNS=${PRUNS:-11} bash "$SRCDIR/bench/plan.sh" \
+	>"$W/plan.txt" 2>&1
+plan_rc=$?
 load2=$(loadavg)
 took=$((SECONDS - t0))
-t_migrate=$((took - t_pid1))
-cat "$W/pid1.txt" "$W/migrate.txt" >&2
+t_plan=$((took - t_pid1 - t_migrate))
+cat "$W/pid1.txt" "$W/migrate.txt" "$W/plan.txt" >&2
 
 # --- parsing ---------------------------------------------------------------
 # pid1.sh's table: "init startup+ms RSSkB reapms" rows after the header.
@@ -83,6 +89,9 @@ done
 while IFS='=' read -r k v; do
 	M[$k]=$v
 done <"$W/migrate.env" 2>/dev/null
+while IFS='=' read -r k v; do
+	M[$k]=$v
+done <"$W/plan.env" 2>/dev/null
 m() {
 	echo "${M[$1]:-n/a}"
 }
@@ -169,7 +178,7 @@ rel() {
 
 Every number below comes from one run of \`bash bench/report.sh\`, started
 $started and taking ${took} s: \`bench/pid1.sh\` (${t_pid1} s) and
-\`bench/migrate.sh\` (${t_migrate} s) ran one after the other, and each measures entrypoint and every tool it is compared
+\`bench/migrate.sh\` (${t_migrate} s) and \`bench/plan.sh\` (${t_plan} s) ran one after the other, and each measures entrypoint and every tool it is compared
 with side by side, interleaved, in the same run. Ratios are entrypoint / X:
 below 1 means entrypoint is faster or smaller.
 
@@ -298,6 +307,29 @@ Medians of $(m series_runs) runs per point, the tools interleaved; one migration
 directory grows from point to point and each tool applies the new files to
 its own database before the no-op runs.
 
+## migrate plan's lock tracing (bench/plan.sh)
+
+A plan of $(m plan_n) pending migrations against 50 tables of $(m plan_rows) rows
+each (a third create and fill a table, a third add a column, a third build an
+index): $(m plan_stmts) statements, each traced (pg_locks of plan's backend,
+relfilenode, sizes), $(m plan_warns) with a warning. Median of $(m plan_runs) runs,
+interleaved. "untraced" is plan built from $(m plan_base_rev), the commit before the
+tracing; psql is what a user would run for a dry run instead: one session,
+\`BEGIN\`, every file, \`ROLLBACK\`.
+
+| tool | ms | traced / tool |
+|---|--:|--:|
+| entrypoint migrate plan --json (traced) | $(m plan_traced) | 1.00 |
+| entrypoint migrate plan (traced, text) | $(m plan_traced_text) | $(ratio "$(m plan_traced)" "$(m plan_traced_text)") |
+| entrypoint migrate plan, untraced ($(m plan_base_rev)) | $(m plan_untraced) | $(ratio "$(m plan_traced)" "$(m plan_untraced)") |
+| psql: BEGIN, every file, ROLLBACK | $(m plan_psql) | $(ratio "$(m plan_traced)" "$(m plan_psql)") |
+
+Tracing adds $(awk -v a="$(m plan_traced)" -v b="$(m plan_untraced)" -v n="$(m plan_stmts)" 'BEGIN {
+	if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || n + 0 <= 0) print "n/a"
+	else printf "%.0f ms, %.2f ms per statement", a - b, (a - b) / n }'): the trace
+is a prepared statement run after each statement in the same pipeline (no extra
+round trip), and returns only the locks the previous one did not.
+
 ## Static binary
 
 | | |
@@ -321,6 +353,7 @@ Build the binaries (\`make && make static\`), then:
 |---|---|
 | this whole file, in one run | \`bash bench/report.sh\` (writes BENCHMARKS.md, build/bench/noop.dat, bench/noop-migrate.png) |
 | PID 1 tables | \`bash bench/pid1.sh\` (EP=build/entrypoint-static; RUNS=${prunes:-1000} hyperfine runs, ORPHANS=${orphans:-10000}) |
+| plan's tracing | \`bash bench/plan.sh\` (PLAN_N=$(m plan_n), ROWS=$(m plan_rows), RUNS=$(m plan_runs); EP=build/entrypoint) |
 | migrate tables | \`bash bench/migrate.sh\` (N=$N, RUNS=$(m runs), APPLY_ROUNDS=$(m apply_rounds); EP=build/entrypoint, EP_STATIC=build/entrypoint-static) |
 | the series and the plot | \`bash bench/migrate.sh\` (SERIES="$(m series)", SERIES_RUNS=$(m series_runs)) writes build/bench/noop.dat and bench/noop-migrate.png |
 | the plot alone, from the data | \`gnuplot -e "dat='build/bench/noop.dat'; out='bench/noop-migrate.png'" bench/noop-migrate.gp\` |
@@ -341,10 +374,12 @@ This run used: EP=$(rel "$EP") EP_STATIC=$(rel "$EP_STATIC") HELPERS=$(rel "$HEL
 $(cat "$W/pid1.txt")
 
 $(cat "$W/migrate.txt")
+
+$(cat "$W/plan.txt")
 \`\`\`
 
 </details>
 EOF
 } >"$OUT"
 echo "bench/report.sh: wrote $OUT (${took} s)" >&2
-[ "$pid1_rc" = 0 ] && [ "$migrate_rc" = 0 ]
+[ "$pid1_rc" = 0 ] && [ "$migrate_rc" = 0 ] && [ "$plan_rc" = 0 ]
