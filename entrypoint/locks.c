@@ -452,14 +452,18 @@ const char lock_snapshot_sql[] =
 	"ORDER BY x.relation, x.mode"
 
 /*
- * Prepared once per plan: parsing and planning it for each of a few
- * hundred statements would cost more than running it.
+ * Prepared once per migration (each one ends with DEALLOCATE ALL, as a new
+ * session would): parsing it for each statement costs more than running
+ * it.
  */
 const char lock_trace_prepare_sql[] =
 	"PREPARE entrypoint_plan_trace(pg_catalog.bool) AS " LOCK_TRACE_SQL;
 const char lock_trace_new_sql[] = "EXECUTE entrypoint_plan_trace(false)";
 const char lock_trace_all_sql[] = "EXECUTE entrypoint_plan_trace(true)";
-const char lock_trace_drop_sql[] = "DEALLOCATE entrypoint_plan_trace";
+const char lock_seen_get_sql[] =
+	"SELECT pg_catalog.current_setting('entrypoint.plan_seen', true)";
+const char lock_seen_set_sql[] =
+	"SELECT pg_catalog.set_config('entrypoint.plan_seen', $1, true)";
 const char lock_clock_sql[] =
 	"SELECT pg_catalog.date_part('epoch', pg_catalog.clock_timestamp())";
 

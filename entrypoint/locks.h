@@ -158,15 +158,18 @@ struct lock_tracer {
 /* Rows: oid, filenode, name, kind of every relation before the plan. */
 extern const char lock_snapshot_sql[];
 /*
- * The trace: PREPARE it once (per session), then EXECUTE it after each
- * statement.  Columns: t, oid, name, kind, mode, filenode, reltuples,
- * bytes, nncheck.  _all returns every lock held, _new only those the
- * previous trace of the transaction did not return (see stmt_trace_all).
+ * The trace: PREPARE it, then EXECUTE it after each statement.  Columns:
+ * t, oid, name, kind, mode, filenode, reltuples, bytes, nncheck.  _all
+ * returns every lock held, _new only those the previous trace of the
+ * transaction did not return (see stmt_trace_all); what was returned is
+ * kept in the setting entrypoint.plan_seen, which RESET ALL clears: read
+ * it (_get, one column) before and set it ($1) after.
  */
 extern const char lock_trace_prepare_sql[];
 extern const char lock_trace_new_sql[];
 extern const char lock_trace_all_sql[];
-extern const char lock_trace_drop_sql[];
+extern const char lock_seen_get_sql[];
+extern const char lock_seen_set_sql[];
 /* One column: the server clock in seconds. */
 extern const char lock_clock_sql[];
 

@@ -35,10 +35,6 @@ migplan_begin(struct migplan *pl, struct migsession *ses, int json)
 		    "below on this database (each statement waits at most "
 		    "ddl_lock_timeout = %ld ms for its own)\n",
 		    ses->cfg->database.ddl_lock_timeout_ms);
-	if (db_exec(&ses->db, "could not prepare the lock trace",
-	    lock_trace_prepare_sql, 0, NULL) < 0)
-		return EXIT_SOFTWARE;
-	pl->prepared = 1;
 	r = db_query(&ses->db, "could not read the relations", lock_snapshot_sql,
 	    0, NULL);
 	if (!r)
@@ -222,7 +218,7 @@ migplan_try(struct migplan *pl, struct mig *m, int after_enum,
 
 	lock_tracer_migration(&pl->tracer, (long)pl->nmig++);
 	code = migsession_try_traced(pl->ses, m, after_enum, after_untried,
-	    tr);
+	    tr, &pl->seen);
 	if (!code && !pl->json)
 		printf("ok     %s (%lld ms)\n", mig_label(m), now_ms() - t0);
 	if (!code && tr[0] && PQntuples(tr[0]) == 1)
@@ -276,11 +272,6 @@ migplan_skip(struct migplan *pl, const struct mig *m)
 void
 migplan_release(struct migplan *pl)
 {
-	/* after the rollback: a prepared statement outlives it */
-	if (pl->prepared && pl->ses->db.conn &&
-	    PQstatus(pl->ses->db.conn) == CONNECTION_OK &&
-	    PQtransactionStatus(pl->ses->db.conn) == PQTRANS_IDLE)
-		(void)db_exec(&pl->ses->db, "could not drop the lock trace",
-		    lock_trace_drop_sql, 0, NULL);
+	free(pl->seen);
 	lock_tracer_release(&pl->tracer);
 }

@@ -24,7 +24,7 @@ struct migplan {
 	struct lock_tracer tracer;
 	size_t nmig;		/* migrations traced so far */
 	size_t warnings;	/* warnings printed */
-	int prepared;		/* the trace is prepared on the session */
+	char *seen;		/* the trace's memory between migrations */
 };
 
 /*

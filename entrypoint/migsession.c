@@ -1048,8 +1048,10 @@ cannot_tell(const struct mig *m, const char *sqlstate, int after_enum,
  */
 static int
 try_one(struct migsession *ses, struct mig *m, int after_enum,
-    int after_untried, PGresult **traces)
+    int after_untried, PGresult **traces, char **seen)
 {
+	const char *seen_param[1] = { seen && *seen ? *seen : "" };
+	PGresult *seen_r = NULL;
 	struct plan p;
 	struct db_outcome o;
 	size_t k;
@@ -1066,6 +1068,8 @@ try_one(struct migsession *ses, struct mig *m, int after_enum,
 	if (!traces) {
 		plan_add_section(&p, &m->f.up, m->f.up.nlead, 1);
 	} else {
+		plan_add(&p, lock_trace_prepare_sql, 0, NULL, NULL);
+		plan_add(&p, lock_seen_set_sql, 1, seen_param, NULL);
 		plan_add(&p, lock_clock_sql, 0, NULL, NULL);
 		traces[0] = NULL;
 		p.st[p.n - 1].out = &traces[0];
@@ -1082,6 +1086,8 @@ try_one(struct migsession *ses, struct mig *m, int after_enum,
 			    NULL);
 			p.st[p.n - 1].out = &traces[k + 1];
 		}
+		plan_add(&p, lock_seen_get_sql, 0, NULL, NULL);
+		p.st[p.n - 1].out = &seen_r;
 	}
 	plan_reset(&p);
 	plan_add(&p, "RELEASE SAVEPOINT entrypoint_plan", 0, NULL, NULL);
@@ -1103,6 +1109,11 @@ try_one(struct migsession *ses, struct mig *m, int after_enum,
 				    &o, "apply");
 		}
 	}
+	if (seen_r && PQntuples(seen_r) == 1) {
+		free(*seen);
+		*seen = xstrdup(PQgetvalue(seen_r, 0, 0));
+	}
+	PQclear(seen_r);
 	db_outcome_release(&o);
 	plan_free(&p);
 	return code;
@@ -1112,14 +1123,14 @@ int
 migsession_try(struct migsession *ses, struct mig *m, int after_enum,
     int after_untried)
 {
-	return try_one(ses, m, after_enum, after_untried, NULL);
+	return try_one(ses, m, after_enum, after_untried, NULL, NULL);
 }
 
 int
 migsession_try_traced(struct migsession *ses, struct mig *m, int after_enum,
-    int after_untried, PGresult **traces)
+    int after_untried, PGresult **traces, char **seen)
 {
-	return try_one(ses, m, after_enum, after_untried, traces);
+	return try_one(ses, m, after_enum, after_untried, traces, seen);
 }
 
 int

@@ -115,11 +115,12 @@ int migsession_resolve(struct migsession *s, const struct mig *m,
  * with lock_clock_sql before the first of m's statements (traces[0]) and
  * the prepared lock trace after each: traces[k + 1] gets the result after
  * statement k (NULL when it did not run, or is one the dry run skips).
- * traces has m->f.up.n + 1 entries.  A lock timeout is EXIT_TEMPFAIL,
- * naming the blocker.
+ * traces has m->f.up.n + 1 entries.  *seen carries the trace's memory
+ * (entrypoint.plan_seen) from one migration to the next (malloc'd; NULL
+ * at first).  A lock timeout is EXIT_TEMPFAIL, naming the blocker.
  */
 int migsession_try_traced(struct migsession *s, struct mig *m,
-    int after_enum, int after_untried, PGresult **traces);
+    int after_enum, int after_untried, PGresult **traces, char **seen);
 
 /* miglocks.c: the lock-wait policy of a migration's statements. */
 /* Arm the blocker watch before a migration's statements run. */

@@ -220,6 +220,18 @@ is "$rc" 0 "--strict without warnings: 0"
 is "$(psql_q "SELECT count(*) FROM information_schema.columns WHERE table_name = 't2' AND column_name IN ('c', 'd')")" \
 	0 "plan changed nothing"
 
+# several migrations in one plan: each is traced (every migration starts
+# from a fresh session's state, the trace's own included)
+mkdir -p c_two
+cp c_idx/0001_idx.sql c_two/0001_idx.sql
+cp c_type/0001_type.sql c_two/0002_type.sql
+sed 's/c_idx/c_two/' c_idx.ini >c_two.ini
+run_ep -c c_two.ini migrate plan --json
+is "$rc" 0 "plan --json of two migrations: 0"
+is "$(printf '%s\n' "$out" | jq -c '[.version, .blocks, .rewrites]' | tr '\n' ' ')" \
+	'["0001","writes",[]] ["0002","reads+writes",["big"]] ' \
+	"each migration's statement traced"
+
 run_ep -c c_idx.ini migrate up --json
 is "$rc" 64 "--json on up: 64"
 like "$err" 'option not valid here "--json"' "one-line usage error"
