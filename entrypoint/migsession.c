@@ -1109,7 +1109,7 @@ try_one(struct migsession *ses, struct mig *m, int after_enum,
 				    &o, "apply");
 		}
 	}
-	if (seen_r && PQntuples(seen_r) == 1) {
+	if (seen && seen_r && PQntuples(seen_r) == 1) {
 		free(*seen);
 		*seen = xstrdup(PQgetvalue(seen_r, 0, 0));
 	}
