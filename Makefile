@@ -21,6 +21,9 @@ SRCS = \
 	entrypoint/migset.c \
 	entrypoint/sqlfile.c \
 	entrypoint/audit.c \
+	entrypoint/history.c \
+	entrypoint/pty.c \
+	entrypoint/record.c \
 	entrypoint/db.c \
 	entrypoint/supervise.c \
 	entrypoint/spawn.c \
