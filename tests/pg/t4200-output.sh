@@ -96,7 +96,11 @@ mkfifo web.pipe
 wp=$!
 track "$wp"
 exec 7<web.pipe
-ok "web started" wait_for 10 eval 'wc=$(pgrep -P "$wp" sleep) && [ -n "$wc" ]'
+web_child() {
+	pgrep -P "$wp" sleep
+}
+ok "web started" wait_for 10 web_child
+wc=$(web_child)
 is "$(readlink "/proc/$wc/fd/1")" "$(readlink "/proc/$wp/fd/1")" \
 	"web writes to entrypoint's own stdout (nothing copied)"
 kill -TERM "$wp"
