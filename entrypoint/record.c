@@ -71,9 +71,10 @@ record_tail_bytes(const struct record_tail *t, size_t *len)
 	size_t n = t->total < (long long)t->cap ? (size_t)t->total : t->cap;
 	char *out = xmalloc(n + 1);
 
-	if (n < t->cap || !t->buf) {
-		if (n)
-			memcpy(out, t->buf, n);
+	if (!t->buf) {
+		n = 0;
+	} else if (n < t->cap) {
+		memcpy(out, t->buf, n);
 	} else {
 		memcpy(out, t->buf + t->pos, t->cap - t->pos);
 		memcpy(out + t->cap - t->pos, t->buf, t->pos);
@@ -332,9 +333,10 @@ char *
 record_mask(const char *p, size_t n, char *const *secrets, size_t *outlen)
 {
 	struct strbuf sb = { NULL, 0, 0 };
+	size_t none = 0;
 
 	strbuf_add(&sb, "", 0);
-	mask_into(&sb, p, n, secrets, NULL, 0);
+	mask_into(&sb, p, n, secrets, &none, 0);
 	*outlen = sb.len;
 	return strbuf_detach(&sb);
 }

@@ -290,6 +290,7 @@ wait_and_dispatch(struct run *r, long long now)
 {
 	struct signalfd_siginfo si;
 	struct pollfd pfd[1 + PTY_POLLFDS];
+	nfds_t nfds = 1;
 	int n, sig, i, nio = 0;
 
 	pfd[0].fd = sig_fd();
@@ -297,7 +298,8 @@ wait_and_dispatch(struct run *r, long long now)
 	pfd[0].revents = 0;
 	if (r->o->io)
 		nio = pty_poll_fill(r->o->io, pfd + 1, PTY_POLLFDS);
-	n = poll(pfd, (nfds_t)(1 + nio), poll_timeout(r, now));
+	nfds += (nfds_t)nio;
+	n = poll(pfd, nfds, poll_timeout(r, now));
 	if (n < 0) {
 		if (errno != EINTR) {
 			log_warn_errno("could not wait for signals");

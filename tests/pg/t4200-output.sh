@@ -99,7 +99,7 @@ exec 7<web.pipe
 web_child() {
 	pgrep -P "$wp" sleep
 }
-ok "web started" wait_for 10 web_child
+ok "web started" wait_for 10 eval "web_child >/dev/null"
 wc=$(web_child)
 is "$(readlink "/proc/$wc/fd/1")" "$(readlink "/proc/$wp/fd/1")" \
 	"web writes to entrypoint's own stdout (nothing copied)"
