@@ -338,7 +338,7 @@ Build the binaries (\`make && make static\`), then:
 | migrate tables | \`bash bench/migrate.sh\` (N=$N, RUNS=$(m runs), APPLY_ROUNDS=$(m apply_rounds); EP=build/entrypoint, EP_STATIC=build/entrypoint-static) |
 | the series and the plot | \`bash bench/migrate.sh\` (SERIES="$(m series)", SERIES_RUNS=$(m series_runs)) writes build/bench/noop.dat and bench/noop-migrate.png |
 | the plot alone, from the data | \`gnuplot -e "dat='build/bench/noop.dat'; out='bench/noop-migrate.png'" bench/noop-migrate.gp\` |
-| output and recording | \`bash bench/record.sh\` (SIZE=64 MiB, RUNS=5) |
+| output and recording | \`bash bench/record.sh\` (SIZE=128 MiB, RUNS=5) |
 | binary size | \`make static && stat -c %s build/entrypoint-static\` |
 | release artifacts | \`make dist dist-image && stat -c '%s %n' dist/*\`; \`podman image inspect --format '{{.Size}}' entrypoint:VERSION-ARCH\` |
 

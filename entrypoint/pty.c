@@ -18,6 +18,8 @@
 
 /* What one read moves: a pipe's default capacity. */
 #define CHAN_BUF 65536
+/* Reads in a row per wakeup while the output takes them at once. */
+#define BURST 16
 /* After the loop, reads per channel at most (writers may live on). */
 #define DRAIN_READS 4096
 
@@ -115,6 +117,25 @@ open_pty(struct pty *p, int term)
 	return 0;
 }
 
+/* 1 when fd is a pipe (or FIFO). */
+static int
+is_pipe(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+/* Pipe in, pipe out: move the bytes with tee() (see chan_move()). */
+static void
+zero_copy_setup(struct pty *p)
+{
+	int i;
+
+	for (i = CH_OUT; p->tail && i <= CH_ERR; i++)
+		p->ch[i].zc = !p->ch[i].to_blocking && is_pipe(p->ch[i].to);
+}
+
 /* Two pipes for the child's stdout and stderr. */
 static int
 open_pipes(struct pty *p)
@@ -131,6 +152,7 @@ open_pipes(struct pty *p)
 		p->ch[i].to = writer_for(i, &p->ch[i].to_blocking);
 		p->ch[i].feed = 1;
 	}
+	zero_copy_setup(p);
 	return 0;
 }
 
@@ -200,9 +222,9 @@ pty_poll_fill(struct pty *p, struct pollfd *pfd, int max)
 		pfd[n].events = POLLIN;
 		pfd[n + 1].events = POLLOUT;
 		pfd[n].revents = pfd[n + 1].revents = 0;
-		if (c->len == 0 && !c->eof && c->from >= 0)
+		if (c->len == 0 && !c->eof && c->from >= 0 && !c->wait_out)
 			pfd[n].fd = c->from;
-		if (c->len > 0 && c->to >= 0)
+		if ((c->len > 0 || c->wait_out) && c->to >= 0)
 			pfd[n + 1].fd = c->to;
 		n += 2;
 	}
@@ -233,6 +255,18 @@ chan_read(struct pty *p, struct pty_chan *c, long long now)
 		record_cast_output(p->cast, now, c->buf, (size_t)n);
 }
 
+/* 1 when the pipe fd cannot take a page now. */
+static int
+poll_out_full(int fd)
+{
+	struct pollfd pfd;
+
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 0;
+}
+
 /* Write what c holds, as much as goes without blocking. */
 static void
 chan_write(struct pty_chan *c)
@@ -255,15 +289,57 @@ chan_write(struct pty_chan *c)
 	c->len -= (size_t)n;
 }
 
+/*
+ * zc: put what c's pipe holds on our output with tee() (the bytes stay in
+ * c's pipe, no copy), then read the same bytes for the tail: one copy
+ * instead of two.  Falls back to copying when the kernel refuses (EINVAL).
+ */
+static void
+chan_move(struct pty *p, struct pty_chan *c)
+{
+	ssize_t n, m;
+	size_t left;
+
+	c->wait_out = 0;
+	n = tee(c->from, c->to, CHAN_BUF, SPLICE_F_NONBLOCK);
+	if (n < 0 && errno == EAGAIN) {
+		/* Nothing to read, or our output is full: which one? */
+		c->wait_out = poll_out_full(c->to);
+		return;
+	}
+	if (n < 0 && errno != EINTR) {
+		/* EINVAL: not for tee(); EPIPE: nobody reads.  Copy. */
+		c->zc = 0;
+		return;
+	}
+	if (n <= 0) {
+		if (n == 0)
+			c->eof = 1;
+		return;
+	}
+	for (left = (size_t)n; left > 0; left -= (size_t)m) {
+		m = read(c->from, c->buf, left < CHAN_BUF ? left : CHAN_BUF);
+		if (m <= 0)
+			break;
+		record_tail_add(p->tail, c->buf, (size_t)m);
+	}
+}
+
 void
 pty_poll_ready(struct pty *p, const struct pollfd *pfd, int n,
     long long now)
 {
 	struct pty_chan *c;
-	int i;
+	int i, k;
 
 	for (i = 0; i < PTY_CHANS && 2 * i + 1 < n; i++) {
 		c = &p->ch[i];
+		if (c->zc) {
+			if ((pfd[2 * i].fd >= 0 && pfd[2 * i].revents) ||
+			    (pfd[2 * i + 1].fd >= 0 && pfd[2 * i + 1].revents))
+				chan_move(p, c);
+			continue;
+		}
 		if (pfd[2 * i].fd >= 0 && pfd[2 * i].revents)
 			chan_read(p, c, now);
 		/* A fresh read is written at once when that cannot block. */
@@ -271,6 +347,21 @@ pty_poll_ready(struct pty *p, const struct pollfd *pfd, int n,
 		    (!c->to_blocking && pfd[2 * i].fd >= 0 &&
 		    pfd[2 * i].revents)))
 			chan_write(c);
+		/*
+		 * While output flows both ways without waiting, go on a few
+		 * rounds before polling again: a pty hands over about 4 KiB
+		 * a read, and a poll() per read would cost more than the copy.
+		 * Bounded, so that signals are never kept waiting long.  Not
+		 * for the terminal: it is not ours to make non-blocking.
+		 */
+		for (k = 0; i != CH_IN && k < BURST && !c->to_blocking &&
+		    c->len == 0 &&
+		    !c->eof && pfd[2 * i].fd >= 0 && pfd[2 * i].revents; k++) {
+			chan_read(p, c, now);
+			if (c->len == 0)
+				break;
+			chan_write(c);
+		}
 	}
 }
 
@@ -297,6 +388,7 @@ pty_finish(struct pty *p)
 
 	for (i = CH_OUT; i < PTY_CHANS; i++) {
 		c = &p->ch[i];
+		c->zc = 0;	/* what is left goes the copying way */
 		fd = i == CH_OUT ? STDOUT_FILENO : STDERR_FILENO;
 		for (k = 0; k < DRAIN_READS && c->from >= 0; k++) {
 			if (c->len > 0 &&

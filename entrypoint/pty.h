@@ -9,7 +9,9 @@
  *   prints is what the terminal shows: typed text as echoed, never what was
  *   typed with echo off.
  * - pipes: without a terminal, the child's stdout and stderr are two pipes
- *   that we copy to ours, each in order.
+ *   that we copy to ours, each in order.  When ours are pipes too (a log
+ *   collector, `| cat`), tee() puts the bytes on our stdout without a copy
+ *   and we read them once, for the tail.
  *
  * The copying runs inside the supervise loop: pty_poll_fill() adds the fds
  * to its poll(), pty_poll_ready() moves what is ready.  No call here blocks:
@@ -35,6 +37,8 @@ struct pty_chan {
 	int from, to;		/* -1: closed */
 	int to_blocking;	/* to may block: write at most PIPE_BUF */
 	int feed;		/* what it reads goes to tail and cast */
+	int zc;			/* pipe to pipe: tee() and splice(), no copy */
+	int wait_out;		/* zc: to is full, wait for POLLOUT */
 	char *buf;
 	size_t len, off;
 	int eof;

@@ -52,6 +52,21 @@ grep -v '^entrypoint' task.err >task.err.child
 ok "... and of stderr" cmp -s direct.err task.err.child
 
 id=$(psql_q "SELECT id FROM entrypoint.runs WHERE task = 'big' ORDER BY started_at DESC LIMIT 1")
+kept_file=$(psql_q "SELECT encode(output, 'hex') FROM entrypoint.run_output WHERE run_id = '$id'")
+
+# The same through pipes (as a log collector reads it): moved with tee().
+"$EP" -c out.ini task big 2> >(cat >pipe.err) | cat >pipe.out
+ok "through a pipe: every byte of stdout, in order" cmp -s direct.out pipe.out
+idp=$(psql_q "SELECT id FROM entrypoint.runs WHERE task = 'big' ORDER BY started_at DESC LIMIT 1")
+wait_for 10 grep -q 'run finished' pipe.err
+grep -v '^entrypoint' pipe.err >pipe.err.child
+ok "through a pipe: stderr too" cmp -s direct.err pipe.err.child
+kept_pipe=$(psql_q "SELECT encode(output, 'hex') FROM entrypoint.run_output WHERE run_id = '$idp'")
+is "$(printf %s "$kept_pipe" | wc -c)" "$(printf %s "$kept_file" | wc -c)" \
+	"through a pipe: the same amount is kept"
+is "$(psql_q "SELECT encode(output, 'escape') FROM entrypoint.run_output WHERE run_id = '$idp'" | grep -c '^0000000000655[0-9][0-9]$')" 36 \
+	"through a pipe: the last lines are kept"
+
 is "$(psql_q "SELECT length(output), output_bytes FROM entrypoint.run_output WHERE run_id = '$id'")" \
 	"$((65536 - 14 + 8))|$(($(wc -c <direct.out) + $(wc -c <direct.err)))" \
 	"the last 64 KiB are kept (the token masked), the total counted"
