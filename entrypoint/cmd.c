@@ -447,7 +447,7 @@ capture_open(const struct config *cfg, const struct child_opts *o,
 	}
 	if (pty_open(&c->io, mode, STDIN_FILENO,
 	    c->tail_on ? &c->tail : NULL, c->cast_on ? &c->cast : NULL) < 0) {
-		log_error("could not set up the output of the run");
+		log_errno("could not start \"%s\"", o->argv[0]);
 		c->tail_on = c->cast_on = 0;
 		return EXIT_OSERR;
 	}

@@ -92,13 +92,15 @@ open_pty(struct pty *p, int term)
 
 	p->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (p->master < 0)
-		return log_errno("could not open a pty");
-	if (grantpt(p->master) < 0 || unlockpt(p->master) < 0 ||
-	    !(name = ptsname(p->master)))
-		return log_errno("could not set up the pty");
+		return -1;
+	if (grantpt(p->master) < 0 || unlockpt(p->master) < 0)
+		return -1;
+	name = ptsname(p->master);
+	if (!name)
+		return -1;
 	slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
-		return log_errno("could not open pty \"%s\"", name);
+		return -1;
 	p->child_fd[0] = p->child_fd[1] = p->child_fd[2] = slave;
 	if (tcgetattr(term, &p->saved) == 0) {
 		p->term = term;
@@ -107,7 +109,7 @@ open_pty(struct pty *p, int term)
 	if (ioctl(term, TIOCGWINSZ, &ws) == 0)
 		(void)ioctl(slave, TIOCSWINSZ, &ws);
 	if (set_nonblock(p->master) < 0)
-		return log_errno("could not set up the pty");
+		return -1;
 	p->ch[CH_IN].from = term;
 	p->ch[CH_IN].to = p->master;
 	p->ch[CH_OUT].from = p->master;
@@ -144,11 +146,11 @@ open_pipes(struct pty *p)
 
 	for (i = CH_OUT; i <= CH_ERR; i++) {
 		if (pipe2(fds, O_CLOEXEC) < 0)
-			return log_errno("could not make a pipe");
+			return -1;
 		p->child_fd[i] = fds[1];
 		p->ch[i].from = fds[0];
 		if (set_nonblock(fds[0]) < 0)
-			return log_errno("could not set up a pipe");
+			return -1;
 		p->ch[i].to = writer_for(i, &p->ch[i].to_blocking);
 		p->ch[i].feed = 1;
 	}
@@ -178,8 +180,10 @@ pty_open(struct pty *p, enum pty_mode mode, int term,
 		if (p->ch[i].from >= 0)
 			p->ch[i].buf = xmalloc(CHAN_BUF);
 	if (r < 0) {
+		i = errno;
 		pty_started(p);
 		pty_finish(p);
+		errno = i;
 	}
 	return r;
 }

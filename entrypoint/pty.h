@@ -58,8 +58,8 @@ struct pty {
 
 /*
  * Make the pty (term is our terminal, stdin) or the pipes.  tail and cast
- * (may be NULL) get the output.  Return 0 or -1 after logging.  Parent,
- * before the spawn.
+ * (may be NULL) get the output.  Return 0, or -1 with errno set (EMFILE,
+ * ENOMEM...; nothing is left open).  Parent, before the spawn.
  */
 int pty_open(struct pty *p, enum pty_mode mode, int term,
     struct record_tail *tail, struct record_cast *cast);
