@@ -106,8 +106,8 @@ for mode in $MODES; do
 
 	keys 'echo "typed-$((6 * 7))-out"' Enter
 	ok "$mode: a typed command runs" wait_for 10 pane_has '^typed-42-out'
-	keys 'stty -echo; read -r pw; stty echo; echo "len-${#pw}"' Enter
-	wait_for 10 eval 'pane | grep -c "stty -echo" | grep -q 1'
+	keys 'stty -echo; echo "echo-$((1 + 2))-off"; read -r pw; stty echo; echo "len-${#pw}"' Enter
+	ok "$mode: echo is off" wait_for 10 pane_has '^echo-3-off'
 	keys "$TYPED" Enter
 	ok "$mode: the secret was read" wait_for 10 pane_has '^len-15'
 	ok "$mode: echo was off: the terminal never showed it" \
