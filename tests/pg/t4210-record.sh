@@ -6,7 +6,7 @@
 # stored nowhere; a secret env value the session prints is masked; a resize
 # reaches the child (and the recording); Ctrl-C and Ctrl-Z reach the child,
 # not entrypoint; the terminal settings after the session equal those
-# before.  The export is checked against the asciicast v2 format as
+# before, also when the session is stopped from outside (TERM).  The export is checked against the asciicast v2 format as
 # docs.asciinema.org describes it, and played by the real asciinema when it
 # is installed.  [shell] record = required refuses without a database;
 # record = no records nothing.
@@ -183,6 +183,20 @@ for mode in $MODES; do
 	fi
 	"${TM[@]}" kill-server 2>/dev/null
 done
+
+# A session ended from outside (docker stop: TERM to entrypoint) also gives
+# the terminal back as it was.
+printf '[app]\nstop_timeout = 1s\n' >>rec.ini
+rm -f rc before after
+"${TM[@]}" new-session -d -x 80 -y 24 -s t \
+	"cd $T && stty -g >before && PS1='PROMPT> ' $EP -c rec.ini shell; echo \$? >rc; stty -g >after; exec sleep 300"
+ok "stopped from outside: the shell prompts" wait_for 10 pane_has 'PROMPT> '
+panepid=$("${TM[@]}" display-message -p -t t '#{pane_pid}')
+ep=$(pgrep -P "$panepid" | head -n 1)
+kill -TERM "$ep"
+ok "stopped from outside: the session ended" wait_for 20 test -s rc
+ok "stopped from outside: terminal settings restored" cmp -s before after
+"${TM[@]}" kill-server 2>/dev/null
 
 # show: the recording is listed with the run.
 "$EP" -c rec.ini history show "$id" >show.out 2>&1
