@@ -24,6 +24,9 @@ SRCS = \
 	entrypoint/miglocks.c \
 	entrypoint/migplan.c \
 	entrypoint/audit.c \
+	entrypoint/history.c \
+	entrypoint/pty.c \
+	entrypoint/record.c \
 	entrypoint/db.c \
 	entrypoint/supervise.c \
 	entrypoint/spawn.c \

@@ -62,10 +62,13 @@ echo "bench/report.sh: plan's lock tracing (bench/plan.sh) ..." >&2
 EP=$EP BENCH_OUT=$W/plan.env RUNS=${PRUNS:-11} bash "$SRCDIR/bench/plan.sh" \
 	>"$W/plan.txt" 2>&1
 plan_rc=$?
+t_plan=$((SECONDS - t0 - t_pid1 - t_migrate))
+echo "bench/report.sh: output and recording (bench/record.sh) ..." >&2
+EP=$EP bash "$SRCDIR/bench/record.sh" >"$W/record.txt" 2>&1
+record_rc=$?
 load2=$(loadavg)
 took=$((SECONDS - t0))
-t_plan=$((took - t_pid1 - t_migrate))
-cat "$W/pid1.txt" "$W/migrate.txt" "$W/plan.txt" >&2
+cat "$W/pid1.txt" "$W/migrate.txt" "$W/plan.txt" "$W/record.txt" >&2
 
 # --- parsing ---------------------------------------------------------------
 # pid1.sh's table: "init startup+ms RSSkB reapms" rows after the header.
@@ -330,6 +333,17 @@ Tracing adds $(awk -v a="$(m plan_traced)" -v b="$(m plan_untraced)" -v n="$(m p
 is a prepared statement run after each statement in the same pipeline (no extra
 round trip), and returns only the locks the previous one did not.
 
+## Output kept and consoles recorded (bench/record.sh)
+
+A task's output copied through entrypoint and a shell recorded through its
+pty, against the same command run directly; each time less that of an
+empty output (the fixed cost), so the ratio is one of throughput (goal of
+issue 13: at least 0.9).  Then PID 1's RSS during a recorded session.
+
+\`\`\`
+$(cat "$W/record.txt")
+\`\`\`
+
 ## Static binary
 
 | | |
@@ -357,6 +371,7 @@ Build the binaries (\`make && make static\`), then:
 | migrate tables | \`bash bench/migrate.sh\` (N=$N, RUNS=$(m runs), APPLY_ROUNDS=$(m apply_rounds); EP=build/entrypoint, EP_STATIC=build/entrypoint-static) |
 | the series and the plot | \`bash bench/migrate.sh\` (SERIES="$(m series)", SERIES_RUNS=$(m series_runs)) writes build/bench/noop.dat and bench/noop-migrate.png |
 | the plot alone, from the data | \`gnuplot -e "dat='build/bench/noop.dat'; out='bench/noop-migrate.png'" bench/noop-migrate.gp\` |
+| output and recording | \`bash bench/record.sh\` (SIZE=128 MiB, RUNS=5) |
 | binary size | \`make static && stat -c %s build/entrypoint-static\` |
 | release artifacts | \`make dist dist-image && stat -c '%s %n' dist/*\`; \`podman image inspect --format '{{.Size}}' entrypoint:VERSION-ARCH\` |
 
@@ -382,4 +397,5 @@ $(cat "$W/plan.txt")
 EOF
 } >"$OUT"
 echo "bench/report.sh: wrote $OUT (${took} s)" >&2
-[ "$pid1_rc" = 0 ] && [ "$migrate_rc" = 0 ] && [ "$plan_rc" = 0 ]
+[ "$pid1_rc" = 0 ] && [ "$migrate_rc" = 0 ] && [ "$plan_rc" = 0 ] &&
+	[ "$record_rc" = 0 ]

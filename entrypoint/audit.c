@@ -1,6 +1,6 @@
 /*
  * audit.c - the audit trail of one-off runs in <schema>.runs, exclusive task
- * locks, and `entrypoint history`; see audit.h.
+ * locks; see audit.h.
  *
  * Everything here runs in the parent, before the child is spawned
  * (audit_begin) or after supervise_run() has returned (audit_end); nothing
@@ -29,6 +29,7 @@
 #include "db.h"
 #include "escape.h"
 #include "exitcode.h"
+#include "history.h"
 #include "log.h"
 #include "mask.h"
 #include "util.h"
@@ -39,8 +40,6 @@
 #define LOCK_POLL_MS 200L
 /* secret values shorter than this are not searched for in argv */
 #define SECRET_MIN_LEN 4
-#define HISTORY_DEFAULT 20L
-#define HISTORY_MAX 100000L
 
 struct audit_priv {
 	struct db db;
@@ -122,29 +121,6 @@ static const char sql_end[] =
 	"ON CONFLICT (id) DO UPDATE SET finished_at = now(), "
 	"exit_code = EXCLUDED.exit_code, signal = EXCLUDED.signal, "
 	"status = EXCLUDED.status";
-
-/* $1 task or NULL, $2 limit.  Columns: see print_table(), print_json(). */
-static const char sql_history[] =
-	"SELECT id::text, "
-	"to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), "
-	"command, task, actor, release, status, exit_code, signal, "
-	"(extract(epoch FROM finished_at - started_at) * 1000)::bigint, "
-	"array_to_string(argv, ' '), "
-	"json_build_object("
-	"'id', id, 'command', command, 'task', task, 'argv', argv, "
-	"'release', release, 'host', host, 'actor', actor, "
-	"'dry_run', dry_run, "
-	"'started_at', to_char(started_at AT TIME ZONE 'UTC', "
-	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-	"'finished_at', to_char(finished_at AT TIME ZONE 'UTC', "
-	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-	"'exit_code', exit_code, 'signal', signal, 'status', status, "
-	"'duration_ms', "
-	"(extract(epoch FROM finished_at - started_at) * 1000)::bigint"
-	")::text "
-	"FROM @S@.runs "
-	"WHERE $1::text IS NULL OR task = $1::text "
-	"ORDER BY started_at DESC, id DESC LIMIT $2::bigint";
 
 int
 audit_make_id(char *id, size_t size)
@@ -887,219 +863,17 @@ audit_end(const struct config *cfg, struct audit_run *run, int exit_code,
 		if (!done)
 			log_warn("the end of run %s is not in the audit "
 			    "trail", run->id);
+		else if (run->output || run->recording)
+			history_store(&p->db, run);
 	}
 	log_end(cfg, run, status, exit_code, signal, duration);
 	priv_free(run);
 }
 
-/*
- * s escaped (ESCAPE_TEXT) into buf for a table cell of at most max bytes:
- * no control character reaches the terminal, and a long value is cut on a
- * character boundary and ends in "...".
- */
-static const char *
-cell(const char *s, char *buf, size_t size, size_t max)
-{
-	size_t room = max + 1 < size ? max + 1 : size, n;
-
-	if (!s)
-		s = "";
-	if (!s[escape_str(buf, room, s, ESCAPE_TEXT)] || room <= 3)
-		return buf;
-	escape_str(buf, room - 3, s, ESCAPE_TEXT);
-	n = strlen(buf);
-	memcpy(buf + n, "...", 4);
-	return buf;
-}
-
-enum { COL_ID, COL_STARTED, COL_COMMAND, COL_ACTOR, COL_RELEASE,
-	COL_STATUS, COL_EXIT, COL_DURATION, NCOLS };
-
-/* The text of column c of row i of the history query. */
-static void
-history_cell(PGresult *r, int i, int c, char *buf, size_t size)
-{
-	char tmp[512];
-	long ms, sig;
-
-	switch (c) {
-	case COL_ID:
-		snprintf(buf, size, "%.8s", PQgetvalue(r, i, 0));
-		break;
-	case COL_STARTED:
-		cell(PQgetvalue(r, i, 1), buf, size, 40);
-		break;
-	case COL_COMMAND:
-		if (!PQgetisnull(r, i, 3))
-			snprintf(tmp, sizeof(tmp), "%s %s",
-			    PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
-		else if (strcmp(PQgetvalue(r, i, 2), "run") == 0)
-			snprintf(tmp, sizeof(tmp), "run %s",
-			    PQgetvalue(r, i, 10));
-		else
-			snprintf(tmp, sizeof(tmp), "%s", PQgetvalue(r, i, 2));
-		cell(tmp, buf, size, 40);
-		break;
-	case COL_ACTOR:
-		cell(PQgetvalue(r, i, 4), buf, size, 24);
-		break;
-	case COL_RELEASE:
-		cell(PQgetisnull(r, i, 5) ? "-" : PQgetvalue(r, i, 5), buf,
-		    size, 24);
-		break;
-	case COL_STATUS:
-		cell(PQgetvalue(r, i, 6), buf, size, 16);
-		break;
-	case COL_EXIT:
-		if (PQgetisnull(r, i, 7))
-			snprintf(buf, size, "-");
-		else if (!PQgetisnull(r, i, 8) &&
-		    parse_long(PQgetvalue(r, i, 8), 1, 255, &sig) == 0)
-			snprintf(buf, size, "%s %s", PQgetvalue(r, i, 7),
-			    signal_name((int)sig));
-		else
-			snprintf(buf, size, "%s", PQgetvalue(r, i, 7));
-		break;
-	case COL_DURATION:
-		if (PQgetisnull(r, i, 9) ||
-		    parse_long(PQgetvalue(r, i, 9), LONG_MIN, LONG_MAX,
-		    &ms) < 0)
-			snprintf(buf, size, "-");
-		else
-			audit_format_duration(ms, buf, size);
-		break;
-	}
-}
-
-/* Print the history rows as an aligned table on stdout. */
-static void
-print_table(PGresult *r)
-{
-	static const char *const head[NCOLS] = { "ID", "STARTED (UTC)",
-		"COMMAND", "ACTOR", "RELEASE", "STATUS", "EXIT", "DURATION" };
-	size_t width[NCOLS], len;
-	char buf[128];
-	int i, c, rows = PQntuples(r);
-
-	for (c = 0; c < NCOLS; c++)
-		width[c] = strlen(head[c]);
-	for (i = 0; i < rows; i++)
-		for (c = 0; c < NCOLS; c++) {
-			history_cell(r, i, c, buf, sizeof(buf));
-			len = strlen(buf);
-			if (len > width[c])
-				width[c] = len;
-		}
-	for (c = 0; c < NCOLS; c++)
-		printf("%-*s%s", c == NCOLS - 1 ? 0 : (int)width[c], head[c],
-		    c == NCOLS - 1 ? "\n" : "  ");
-	for (i = 0; i < rows; i++)
-		for (c = 0; c < NCOLS; c++) {
-			history_cell(r, i, c, buf, sizeof(buf));
-			printf("%-*s%s", c == NCOLS - 1 ? 0 : (int)width[c],
-			    buf, c == NCOLS - 1 ? "\n" : "  ");
-		}
-}
-
-static int
-history_usage(const char *what, const char *arg)
-{
-	log_error("%s \"%s\"", what, mask_show(arg));
-	fprintf(stderr, "usage: entrypoint history [-n N] [--task NAME] "
-	    "[--json]\n");
-	return EXIT_USAGE;
-}
-
-/*
- * entrypoint history [-n N] [--task NAME] [--json]: the newest N runs
- * (default 20), as a table or as one JSON object per line.  Read-only: a
- * missing table means no runs yet.
- */
 int
-cmd_history(struct config *cfg, int argc, char **argv)
+audit_recorded(const struct audit_run *run)
 {
-	const char *task = NULL, *nstr = NULL, *params[2];
-	char limit[24];
-	struct db db;
-	PGresult *r;
-	long n = HISTORY_DEFAULT;
-	int json = 0, i, code, exists;
+	const struct audit_priv *p = run->priv;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-n") == 0 ||
-		    strcmp(argv[i], "--task") == 0) {
-			if (i + 1 >= argc)
-				return history_usage("missing value after "
-				    "option", argv[i]);
-			if (argv[i][1] == 'n')
-				nstr = argv[++i];
-			else
-				task = argv[++i];
-		} else if (starts_with(argv[i], "--task=")) {
-			task = argv[i] + strlen("--task=");
-		} else if (starts_with(argv[i], "-n")) {
-			nstr = argv[i] + 2;
-		} else if (strcmp(argv[i], "--json") == 0) {
-			json = 1;
-		} else if (argv[i][0] == '-') {
-			return history_usage("unrecognized option", argv[i]);
-		} else {
-			return history_usage("unexpected argument", argv[i]);
-		}
-	}
-	if (nstr && parse_long(nstr, 1, HISTORY_MAX, &n) < 0)
-		return history_usage("invalid number of runs (1 to 100000)",
-		    nstr);
-	if (task && !*task)
-		return history_usage("invalid task name", task);
-	if (!config_database_url(cfg)) {
-		log_error("no run history without a database: neither "
-		    "[database] url nor DATABASE_URL is set");
-		return EXIT_CONFIG;
-	}
-	memset(&db, 0, sizeof(db));
-	code = db_connect(&db, config_database_url(cfg), cfg->database.schema,
-	    cfg->database.wait_ms, "history");
-	if (code != 0)
-		return code;
-	params[0] = cfg->database.schema;
-	r = db_query(&db, "could not look for the audit table",
-	    sql_table_exists, 1, params);
-	if (!r) {
-		db_close(&db);
-		return EXIT_UNAVAILABLE;
-	}
-	exists = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-	PQclear(r);
-	if (!exists) {
-		db_close(&db);
-		log_info("no runs recorded yet");
-		return EXIT_OK;
-	}
-	snprintf(limit, sizeof(limit), "%ld", n);
-	params[0] = task;
-	params[1] = limit;
-	r = db_query(&db, "could not read the run history", sql_history, 2,
-	    params);
-	if (!r) {
-		db_close(&db);
-		return EXIT_UNAVAILABLE;
-	}
-	if (PQntuples(r) == 0 && !json)
-		log_info("no runs recorded%s%s%s", task ? " for task \"" : "",
-		    task ? task : "", task ? "\"" : "");
-	else if (json)
-		for (i = 0; i < PQntuples(r); i++)
-			printf("%s\n", PQgetvalue(r, i, 11));
-	else
-		print_table(r);
-	PQclear(r);
-	db_close(&db);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		if (errno == EPIPE)
-			return EXIT_OK;
-		log_errno("could not write the history");
-		return EXIT_OSERR;
-	}
-	return EXIT_OK;
+	return p && p->recorded;
 }

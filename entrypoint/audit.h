@@ -1,6 +1,6 @@
 /*
  * audit.h - the audit trail of one-off runs in <schema>.runs, exclusive task
- * locks, and `entrypoint history`.
+ * locks.  `entrypoint history` reads them (history.h).
  *
  * cmd.c calls audit_begin() before the child starts and audit_end() after
  * supervise_run() returns; nothing here runs inside the supervise loop.
@@ -23,6 +23,12 @@ struct audit_run {
 	int never_started;		/* interrupted before the child: no
 					 * "running" row, no start line; the
 					 * row is written by audit_end() */
+	/* set by the caller before audit_end(): stored next to the row */
+	const char *output;		/* the kept output, masked, or NULL */
+	size_t output_len;
+	long long output_total;		/* bytes the run printed */
+	const char *recording;		/* asciicast v2, masked, or NULL */
+	long long recording_total;	/* bytes the terminal got */
 	/* set by audit_begin */
 	char id[40];			/* run id (ENTRYPOINT_RUN_ID) */
 	void *priv;			/* connection, lock state */
@@ -71,8 +77,8 @@ int audit_begin_prepare(const struct config *cfg, struct audit_run *run,
 int audit_begin_finish(const struct config *cfg, struct audit_run *run,
     struct db *db, int ok);
 
-/* entrypoint history [-n N] [--task NAME] [--json] */
-int cmd_history(struct config *cfg, int argc, char **argv);
+/* 1 when audit_begin() wrote the run's row (so its end can be stored). */
+int audit_recorded(const struct audit_run *run);
 
 /* Helpers, exposed for the unit tests. */
 

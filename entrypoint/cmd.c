@@ -26,6 +26,8 @@
 #include "log.h"
 #include "mask.h"
 #include "migrate.h"
+#include "pty.h"
+#include "record.h"
 #include "sig.h"
 #include "spawn.h"
 #include "supervise.h"
@@ -380,6 +382,121 @@ drop_privileges(const char *user, struct spawn_opts *so)
 	return 0;
 }
 
+/* What a one-off run keeps of its output (issue 13). */
+struct capture {
+	struct pty io;
+	struct record_tail tail;
+	struct record_cast cast;
+	int tail_on, cast_on;
+	char *output, *recording;
+};
+
+/*
+ * Decide what run keeps and open the pty or pipes for it.  web and worker
+ * (not one-off) and runs with nowhere to store it keep nothing and pay
+ * nothing.  A console (shell, run) under a terminal is recorded; the output
+ * of the others is kept.  Return 0, or an exit code to stop with.  After
+ * audit_begin(), before the spawn.
+ */
+static int
+capture_open(const struct config *cfg, const struct child_opts *o,
+    const struct audit_run *ar, int tty, struct capture *c)
+{
+	int stored, console, w, h;
+	enum pty_mode mode = PTY_NONE;
+
+	memset(c, 0, sizeof(*c));
+	(void)pty_open(&c->io, PTY_NONE, -1, NULL, NULL);
+	if (!o->oneoff)
+		return 0;
+	stored = config_database_url(cfg) && cfg->database.audit != AUDIT_OFF;
+	console = tty && (strcmp(o->process, "shell") == 0 ||
+	    strcmp(o->process, "run") == 0);
+	if (console && cfg->shell.record != RECORD_NO &&
+	    cfg->shell.record_max > 0) {
+		if (stored && audit_recorded(ar)) {
+			c->cast_on = 1;
+		} else if (cfg->shell.record == RECORD_REQUIRED) {
+			log_error("[shell] record = required: not starting, "
+			    "the recording cannot be stored (%s)",
+			    !config_database_url(cfg) ? "no [database] url "
+			    "nor DATABASE_URL" : cfg->database.audit ==
+			    AUDIT_OFF ? "[database] audit = off" :
+			    "the audit row could not be written");
+			return config_database_url(cfg) ? EXIT_UNAVAILABLE :
+			    EXIT_CONFIG;
+		} else if (stored) {
+			log_warn("this session is not recorded: its audit row "
+			    "could not be written");
+		}
+	}
+	c->tail_on = stored && cfg->app.keep_output > 0 &&
+	    !(console && strcmp(o->process, "shell") == 0);
+	if (tty && (c->cast_on || c->tail_on))
+		mode = PTY_PTY;
+	else if (c->tail_on)
+		mode = PTY_PIPES;
+	if (mode == PTY_NONE)
+		return 0;
+	record_tail_init(&c->tail, c->tail_on ?
+	    (size_t)cfg->app.keep_output : 0);
+	if (c->cast_on) {
+		pty_size(STDIN_FILENO, &w, &h);
+		record_cast_init(&c->cast, (size_t)cfg->shell.record_max, w,
+		    h);
+	}
+	if (pty_open(&c->io, mode, STDIN_FILENO,
+	    c->tail_on ? &c->tail : NULL, c->cast_on ? &c->cast : NULL) < 0) {
+		log_errno("could not start \"%s\"", o->argv[0]);
+		c->tail_on = c->cast_on = 0;
+		return EXIT_OSERR;
+	}
+	if (c->cast_on)
+		log_info("this session is recorded as run %s (replay: "
+		    "entrypoint history replay %.8s)", ar->id, ar->id);
+	return 0;
+}
+
+/* Hand the masked output and recording to ar for audit_end(). */
+static void
+capture_close(const struct config *cfg, const struct env *env,
+    const struct child_opts *o, struct capture *c, struct audit_run *ar)
+{
+	char **secrets, *bytes, *title;
+	size_t n;
+
+	pty_finish(&c->io);
+	if (!c->tail_on && !c->cast_on)
+		return;
+	secrets = record_secrets(env);
+	if (c->tail_on) {
+		bytes = record_tail_bytes(&c->tail, &n);
+		c->output = record_mask(bytes, n, secrets, &ar->output_len);
+		free(bytes);
+		ar->output = c->output;
+		ar->output_total = c->tail.total;
+	}
+	if (c->cast_on) {
+		title = xasprintf("%s %s (run %s)", cfg->app.name, o->process,
+		    ar->id);
+		c->recording = record_cast_text(&c->cast, secrets, title,
+		    env_get(env, "TERM"));
+		free(title);
+		ar->recording = c->recording;
+		ar->recording_total = c->cast.total;
+	}
+	strv_free(secrets);
+}
+
+static void
+capture_release(struct capture *c)
+{
+	record_tail_release(&c->tail);
+	record_cast_release(&c->cast);
+	free(c->output);
+	free(c->recording);
+}
+
 /*
  * Why path could not be executed, errno err: "command not found", "is a
  * directory", or for a script whose #! interpreter is missing, that
@@ -460,6 +577,7 @@ run_child(const struct config *cfg, const struct child_opts *o)
 	struct spawn_opts so;
 	struct supervise_opts sup;
 	struct supervise_result res;
+	struct capture cap;
 	struct env env = { { NULL, 0, 0 } };
 	char *path = NULL, why[PATH_MAX + 64];
 	int code, err, user_code = 0, begun = 0, started = 0, exec_failed;
@@ -469,6 +587,8 @@ run_child(const struct config *cfg, const struct child_opts *o)
 	memset(&ar, 0, sizeof(ar));
 	memset(&so, 0, sizeof(so));
 	memset(&res, 0, sizeof(res));
+	memset(&cap, 0, sizeof(cap));
+	(void)pty_open(&cap.io, PTY_NONE, -1, NULL, NULL);
 	so.tty_fd = -1;
 	if (cfg->app.user)
 		user_code = drop_privileges(cfg->app.user, &so);
@@ -519,10 +639,24 @@ run_child(const struct config *cfg, const struct child_opts *o)
 		log_error("could not run \"%s\": is a directory", o->argv[0]);
 		goto done;
 	}
+	code = capture_open(cfg, o, &ar, tty, &cap);
+	if (code != 0)
+		goto done;
 	so.argv = o->argv;
 	so.path = path;
 	so.envp = env_envp(&env);
-	so.flags |= SPAWN_SETPGID;
+	if (cap.io.mode == PTY_PTY) {
+		/* The child's terminal is the pty, in a session of its own. */
+		so.flags |= SPAWN_SETSID | SPAWN_STDIO;
+		memcpy(so.stdio, cap.io.child_fd, sizeof(so.stdio));
+		tty = 0;
+	} else {
+		so.flags |= SPAWN_SETPGID;
+		if (cap.io.mode == PTY_PIPES) {
+			so.flags |= SPAWN_STDIO;
+			memcpy(so.stdio, cap.io.child_fd, sizeof(so.stdio));
+		}
+	}
 	/* Not PID 1, we can be killed with -9 (docker exec, kubectl exec):
 	 * a one-off child must not outlive its lock and audit row. */
 	if (o->oneoff && !supervise_is_pid1())
@@ -533,6 +667,7 @@ run_child(const struct config *cfg, const struct child_opts *o)
 	}
 	fflush(NULL);
 	pid = spawn_start(&so, &exec_failed);
+	pty_started(&cap.io);
 	if (pid < 0 && !exec_failed) {
 		code = EXIT_OSERR;
 		log_errno("could not start \"%s\"", mask_show(o->argv[0]));
@@ -552,6 +687,7 @@ run_child(const struct config *cfg, const struct child_opts *o)
 	sup.stop_timeout_ms = o->stop_timeout_ms;
 	sup.timeout_ms = o->timeout_ms;
 	sup.tty_fd = so.tty_fd;
+	sup.io = cap.io.mode != PTY_NONE ? &cap.io : NULL;
 	if (supervise_run(&sup, &res) < 0)
 		log_warn("supervision ended with an internal error");
 	code = res.exit_code;
@@ -559,10 +695,12 @@ run_child(const struct config *cfg, const struct child_opts *o)
 	 * are not written from a background group. */
 	if (tty)
 		(void)tcsetpgrp(STDIN_FILENO, getpgrp());
+	capture_close(cfg, &env, o, &cap, &ar);
 	if (res.timed_out)
 		log_error("timed out after %ld ms; exit %d", o->timeout_ms,
 		    code);
 done:
+	pty_finish(&cap.io);
 	if (begun)
 		audit_end(cfg, &ar, code, res.signal, res.timed_out,
 		    res.interrupted);
@@ -581,6 +719,7 @@ done:
 		run_on_exit(cfg, o->on_exit, &env, &so, code,
 		    outcome_status(started, code, &res));
 	}
+	capture_release(&cap);
 	free(path);
 	spawn_release_user(&so);
 	env_release(&env);

@@ -74,7 +74,9 @@ enum ktype {
 	T_SIGNAL,
 	T_DRY_RUN,
 	T_BOOL,
-	T_COUNT			/* a whole number 0..1000 */
+	T_COUNT,		/* a whole number 0..1000 */
+	T_SIZE,			/* bytes: 64k, 8M, 0 */
+	T_RECORD
 };
 
 struct keydef {
@@ -166,6 +168,10 @@ static const struct word reqmig_words[] = {
 };
 static const struct word logfmt_words[] = {
 	{ "text", 0 }, { "json", 1 }, { NULL, 0 }
+};
+static const struct word record_words[] = {
+	{ "yes", RECORD_YES }, { "required", RECORD_REQUIRED },
+	{ "no", RECORD_NO }, { NULL, 0 }
 };
 static const struct word bool_words[] = {
 	{ "yes", 1 }, { "no", 0 }, { "true", 1 }, { "false", 0 },
@@ -1226,6 +1232,20 @@ convert(const struct keydef *k, char *base, const char *v, const char **why)
 		}
 		*(long *)field = lv;
 		return 0;
+	case T_SIZE:
+		if (parse_size(v, &ms) < 0) {
+			*why = "expected a size such as 0, 512, 64k or 8M";
+			return -1;
+		}
+		*(long *)field = ms;
+		return 0;
+	case T_RECORD:
+		if (word_value(record_words, v, &iv) < 0) {
+			*why = "expected yes, required or no";
+			return -1;
+		}
+		*(enum record_mode *)field = (enum record_mode)iv;
+		return 0;
 	}
 	*why = "internal error: unknown key type";
 	return -1;
@@ -1624,6 +1644,19 @@ format_duration(struct strbuf *sb, long ms)
 		strbuf_addf(sb, "%ldms", ms);
 }
 
+static void
+format_size(struct strbuf *sb, long n)
+{
+	if (n && n % (1024L * 1024 * 1024) == 0)
+		strbuf_addf(sb, "%ldG", n / (1024L * 1024 * 1024));
+	else if (n && n % (1024L * 1024) == 0)
+		strbuf_addf(sb, "%ldM", n / (1024L * 1024));
+	else if (n && n % 1024 == 0)
+		strbuf_addf(sb, "%ldk", n / 1024);
+	else
+		strbuf_addf(sb, "%ld", n);
+}
+
 /* A command with its arguments masked (mask_argv), re-quoted as needed. */
 static void
 format_command(struct strbuf *sb, const char *cmd)
@@ -1733,6 +1766,13 @@ dump_key(const struct config *cfg, const struct keydef *k, const char *base)
 		break;
 	case T_COUNT:
 		strbuf_addf(&sb, "%ld", *(const long *)field);
+		break;
+	case T_SIZE:
+		format_size(&sb, *(const long *)field);
+		break;
+	case T_RECORD:
+		strbuf_addstr(&sb, word_name(record_words,
+		    (int)*(const enum record_mode *)field));
 		break;
 	}
 	printf("%s = %s\n", k->key, sb.buf ? sb.buf : "");

@@ -35,6 +35,9 @@ enum require_migrations {
 
 enum audit_mode { AUDIT_BEST_EFFORT, AUDIT_REQUIRED, AUDIT_OFF };
 
+/* [shell] record: sessions under a terminal go through a recorded pty. */
+enum record_mode { RECORD_YES, RECORD_REQUIRED, RECORD_NO };
+
 /* [process.NAME]; web and worker are ordinary processes. */
 struct process_conf {
 	char *name;
@@ -73,6 +76,8 @@ struct config {
 		long stop_timeout_ms;	/* default 10s */
 		int log_json;		/* log_format = json */
 		char *on_exit;		/* NULL: none */
+		long keep_output;	/* bytes of task/run output kept;
+					   default 64k, 0: none */
 	} app;
 	struct {
 		char *url;		/* NULL when not set */
@@ -86,6 +91,8 @@ struct config {
 	} database;
 	struct {
 		char *command;		/* default "/bin/sh" */
+		enum record_mode record;	/* default yes */
+		long record_max;	/* bytes of a recording; default 8M */
 	} shell;
 	struct process_conf *procs;
 	size_t nprocs;

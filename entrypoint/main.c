@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "history.h"
 #include "cmd.h"
 #include "config.h"
 #include "exitcode.h"

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -129,6 +130,14 @@ child_exec(const struct spawn_opts *o, const char *path,
 
 	if (o->flags & SPAWN_SETPGID && setpgid(0, 0) < 0)
 		child_fail(errfd, errno);
+	/* A session leader is the only one that can take a terminal. */
+	if (o->flags & SPAWN_SETSID && (setsid() < 0 ||
+	    ioctl(o->stdio[0], TIOCSCTTY, 0) < 0))
+		child_fail(errfd, errno);
+	for (s = 0; o->flags & SPAWN_STDIO && s < 3; s++)
+		if (o->stdio[s] >= 0 && o->stdio[s] != s &&
+		    dup2(o->stdio[s], s) < 0)
+			child_fail(errfd, errno);
 	if (o->flags & SPAWN_FOREGROUND && o->tty_fd >= 0 &&
 	    tcsetpgrp(o->tty_fd, getpid()) < 0 && errno != ENOTTY &&
 	    errno != ENXIO && errno != EBADF)

@@ -20,7 +20,10 @@ enum spawn_flags {
 	SPAWN_SETPGID = 1 << 0,		/* the child leads a new group */
 	SPAWN_FOREGROUND = 1 << 1,	/* and gets the terminal tty_fd */
 	SPAWN_SETUID = 1 << 2,		/* drop to uid/gid/groups */
-	SPAWN_PDEATHSIG = 1 << 3	/* SIGKILL when we die first */
+	SPAWN_PDEATHSIG = 1 << 3,	/* SIGKILL when we die first */
+	SPAWN_STDIO = 1 << 4,		/* stdio[i] becomes fd i */
+	SPAWN_SETSID = 1 << 5		/* a new session, stdio[0] its
+					   controlling terminal (a pty) */
 };
 
 struct spawn_opts {
@@ -35,6 +38,7 @@ struct spawn_opts {
 	const char *path;	/* the file to execve; NULL: resolve argv[0] */
 	char *user_name;	/* spawn_resolve_user(): passwd name or NULL */
 	char *user_home;	/* its home directory, "/" without an entry */
+	int stdio[3];		/* SPAWN_STDIO: fds for 0, 1, 2; -1 keeps */
 };
 
 /*

@@ -21,6 +21,7 @@
 
 #include "exitcode.h"
 #include "log.h"
+#include "pty.h"
 #include "sig.h"
 #include "supervise.h"
 #include "util.h"
@@ -221,6 +222,13 @@ on_signal(struct run *r, const struct signalfd_siginfo *si, long long now)
 			return;
 		}
 		break;
+	case SIGWINCH:
+		/* Our terminal's size: the child's terminal is the pty. */
+		if (r->o->io && r->o->io->mode == PTY_PTY) {
+			pty_winch(r->o->io, now);
+			return;
+		}
+		break;
 	case SIGPIPE:
 	case SIGXFSZ:
 		/* Raised by our own write to stderr: not for the child. */
@@ -273,18 +281,25 @@ poll_timeout(const struct run *r, long long now)
 	return (int)d;
 }
 
-/* Wait for a signal or the next deadline; drain the signalfd. */
+/*
+ * Wait for a signal, the next deadline or the output we copy (r->o->io);
+ * drain the signalfd, move the output.
+ */
 static void
 wait_and_dispatch(struct run *r, long long now)
 {
 	struct signalfd_siginfo si;
-	struct pollfd pfd;
-	int n, sig, i;
+	struct pollfd pfd[1 + PTY_POLLFDS];
+	nfds_t nfds = 1;
+	int n, sig, i, nio = 0;
 
-	pfd.fd = sig_fd();
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	n = poll(&pfd, 1, poll_timeout(r, now));
+	pfd[0].fd = sig_fd();
+	pfd[0].events = POLLIN;
+	pfd[0].revents = 0;
+	if (r->o->io)
+		nio = pty_poll_fill(r->o->io, pfd + 1, PTY_POLLFDS);
+	nfds += (nfds_t)nio;
+	n = poll(pfd, nfds, poll_timeout(r, now));
 	if (n < 0) {
 		if (errno != EINTR) {
 			log_warn_errno("could not wait for signals");
@@ -292,7 +307,11 @@ wait_and_dispatch(struct run *r, long long now)
 		}
 		return;
 	}
-	if (n == 0 || pfd.fd < 0)
+	if (n == 0)
+		return;
+	if (nio)
+		pty_poll_ready(r->o->io, pfd + 1, nio, now_ms());
+	if (pfd[0].fd < 0 || !pfd[0].revents)
 		return;
 	/* Bounded: signals keep arriving, but reaping must not starve. */
 	for (i = 0; i < 64; i++) {

@@ -22,12 +22,16 @@
 
 #include <sys/types.h>
 
+struct pty;
+
 struct supervise_opts {
 	pid_t pid;		/* the main child (leads its process group) */
 	int stop_signal;	/* what a TERM from outside becomes */
 	long stop_timeout_ms;	/* grace before SIGKILL */
 	long timeout_ms;	/* 0: none */
 	int tty_fd;		/* terminal given to the child, or -1 */
+	struct pty *io;		/* output copied through us (pty.h), or
+				   NULL: polled here too; WINCH resizes it */
 };
 
 struct supervise_result {

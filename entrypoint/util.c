@@ -176,6 +176,45 @@ parse_duration(const char *s, long *ms)
 	return 0;
 }
 
+int
+parse_size(const char *s, long *bytes)
+{
+	char num[32];
+	size_t nlen;
+	long v, mult = 1;
+
+	if (!s || !*s) {
+		errno = EINVAL;
+		return -1;
+	}
+	nlen = strspn(s, "0123456789");
+	if (nlen == 0 || nlen >= sizeof(num)) {
+		errno = nlen ? ERANGE : EINVAL;
+		return -1;
+	}
+	memcpy(num, s, nlen);
+	num[nlen] = '\0';
+	if (s[nlen] == 'k' || s[nlen] == 'K')
+		mult = 1024L;
+	else if (s[nlen] == 'm' || s[nlen] == 'M')
+		mult = 1024L * 1024;
+	else if (s[nlen] == 'g' || s[nlen] == 'G')
+		mult = 1024L * 1024 * 1024;
+	else if (s[nlen]) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (mult > 1 && s[nlen + 1] && strcmp(s + nlen + 1, "B") != 0 &&
+	    strcmp(s + nlen + 1, "iB") != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (parse_long(num, 0, SIZE_LIMIT / mult, &v) < 0)
+		return -1;
+	*bytes = v * mult;
+	return 0;
+}
+
 long long
 now_ms(void)
 {

@@ -35,6 +35,15 @@ int parse_long(const char *s, long min, long max, long *out);
  */
 int parse_duration(const char *s, long *ms);
 
+/* The largest size parse_size() accepts: 1 GiB. */
+#define SIZE_LIMIT (1024L * 1024 * 1024)
+/*
+ * Parse a size in bytes: a number with an optional unit k, M or G (powers
+ * of 1024, case-insensitive, "kB"/"KiB" spelled out too), at most
+ * SIZE_LIMIT.  Return 0 or -1 (EINVAL/ERANGE).
+ */
+int parse_size(const char *s, long *bytes);
+
 /* Milliseconds of CLOCK_MONOTONIC. */
 long long now_ms(void);
 

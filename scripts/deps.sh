@@ -26,6 +26,7 @@ podman runc netavark aardvark-dns debootstrap uidmap slirp4netns
 fuse-overlayfs
 python3 python3-psycopg2 python3-yaml
 hyperfine gnuplot-nox strace
+asciinema
 "
 # make dist (x86_64 hosts): the aarch64 binary is cross-compiled with
 # Debian's cross gcc against the arm64 musl and libinih.a (foreign
