@@ -23,6 +23,7 @@ SRCS = \
 	entrypoint/locks.c \
 	entrypoint/miglocks.c \
 	entrypoint/migplan.c \
+	entrypoint/layout.c \
 	entrypoint/audit.c \
 	entrypoint/db.c \
 	entrypoint/supervise.c \

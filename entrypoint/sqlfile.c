@@ -824,7 +824,9 @@ sqlfile_parse(struct sqlfile *sf, char *err, size_t errsz)
 	if (sf->parsed)
 		return 0;
 	memset(&dummy, 0, sizeof(dummy));
-	if (sf->down_text) {
+	if (sf->sections_set) {
+		r = 0;
+	} else if (sf->down_text) {
 		r = find_sections(sf->text, sf->len, sf->path, 1, &sf->up,
 		    &dummy, err, errsz);
 		if (r == 0)

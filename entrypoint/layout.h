@@ -1,0 +1,90 @@
+/*
+ * layout.h - read a migrations folder as the tool that wrote it lays it
+ * out: dbmate (entrypoint's own), golang-migrate, goose, sql-migrate,
+ * Flyway, diesel or Prisma (docs/migrate.md "Folders written for other
+ * tools").
+ *
+ * layout_list() detects the layout of one folder (or takes the forced
+ * one), and lists its migrations in one representation, ordered as that
+ * tool orders them; layout_load() reads one of them into a struct sqlfile
+ * whose up and down sections are found by that tool's markers, ready for
+ * sqlfile_parse().  A file or folder the layout cannot use is an error
+ * naming it; a known non-migration file (README.md, .gitkeep, Prisma's
+ * migration_lock.toml, ...) is a warning in layout.warnings, never a
+ * silent skip.  Nothing here prints: errors come back in err.
+ */
+#ifndef LAYOUT_H
+#define LAYOUT_H
+
+#include <stddef.h>
+
+#include "sqlfile.h"
+#include "util.h"
+
+enum layout_format {
+	LAYOUT_AUTO,
+	LAYOUT_DBMATE,		/* entrypoint's own: VERSION_name.sql */
+	LAYOUT_GOLANG_MIGRATE,	/* VERSION_x.up.sql / .down.sql */
+	LAYOUT_GOOSE,		/* -- +goose Up / Down */
+	LAYOUT_SQL_MIGRATE,	/* -- +migrate Up / Down */
+	LAYOUT_FLYWAY,		/* V1.2__x.sql, U1.2__x.sql */
+	LAYOUT_DIESEL,		/* DATE-TIME_name/up.sql, down.sql */
+	LAYOUT_PRISMA		/* TIMESTAMP_name/migration.sql */
+};
+#define LAYOUT_COUNT 8
+
+/* One migration of the folder, not read yet. */
+struct layout_entry {
+	long long version;	/* the order key entrypoint records */
+	char *version_str;	/* its digits, as recorded */
+	char *name;		/* for messages and the record */
+	char *path;		/* the up (or only) file */
+	char *down_path;	/* a separate down file, or NULL */
+	char *conf_path;	/* diesel metadata.toml, Flyway .sql.conf */
+	char *id;		/* what the tool records in its own table:
+				   goose/golang-migrate/dbmate/diesel the
+				   version, sql-migrate the file name, Flyway
+				   the version as written, Prisma the folder */
+};
+
+struct layout {
+	enum layout_format format;
+	struct layout_entry *e;	/* ordered by version */
+	size_t n;
+	struct strv warnings;	/* one line each, for the caller to log */
+};
+
+/* "goose", "flyway", ...; "auto" for LAYOUT_AUTO. */
+const char *layout_name(enum layout_format f);
+
+/* Parse a [database] format value.  Return 0, or -1 when unrecognized. */
+int layout_from_name(const char *s, enum layout_format *f);
+
+/*
+ * List dir in layout forced (LAYOUT_AUTO: detect it).  Return 0, or -1
+ * with a reason naming the file or folder in err: a name the layout
+ * cannot use, two layouts in one folder, a duplicate version.
+ */
+int layout_list(const char *dir, enum layout_format forced,
+    struct layout *out, char *err, size_t errsz);
+
+/*
+ * Read entry e of a folder in layout fmt into sf (zeroed by the caller):
+ * version, name, text, checksum of the up part, and, for the layouts
+ * whose markers are not entrypoint's, the sections (sf->sections_set).
+ * Return 0, or -1 with "FILE:LINE: reason" in err.
+ */
+int layout_load(enum layout_format fmt, const struct layout_entry *e,
+    struct sqlfile *sf, char *err, size_t errsz);
+
+/*
+ * Flyway's version order: "1.9" < "1.10", "1_7" = "1.7", trailing zero
+ * parts ignored ("1.0" = "1").  Encode v as the bigint entrypoint records:
+ * at most 4 parts, the first below 9000000, the others below 10000.
+ * Return 0, or -1 (not a version, or out of that range).
+ */
+int layout_flyway_version(const char *v, size_t len, long long *out);
+
+void layout_release(struct layout *l);
+
+#endif
