@@ -11,11 +11,13 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "layout.h"
 #include "util.h"
@@ -154,7 +156,7 @@ enum kind { K_NONE, K_SINGLE, K_UP, K_DOWN };
 
 struct raw {
 	char *fname;		/* the directory entry */
-	int is_dir;
+	int is_dir;		/* 1 folder, 0 file, -1 neither */
 	enum layout_format vote;	/* LAYOUT_AUTO: fits dbmate */
 	int marked;		/* carries that layout's markers */
 };
@@ -210,15 +212,19 @@ entry_cmp(const void *a, const void *b)
 	    y->path ? y->path : y->down_path);
 }
 
+/* 1: a directory, 0: a regular file, -1: anything else (a FIFO would
+ * block the reader forever) or gone. */
 static int
-is_dir_at(const char *dir, const char *name)
+kind_at(const char *dir, const char *name)
 {
 	struct stat st;
 	char *p = xasprintf("%s/%s", dir, name);
-	int r = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	int r = stat(p, &st);
 
 	free(p);
-	return r;
+	if (r < 0)
+		return -1;
+	return S_ISDIR(st.st_mode) ? 1 : S_ISREG(st.st_mode) ? 0 : -1;
 }
 
 static int
@@ -287,14 +293,18 @@ flyway_name(const char *f)
 
 /* Decide what one directory entry looks like. */
 static int
-classify(const char *dir, struct raw *r, char *err, size_t errsz)
+classify(const char *dir, struct raw *r, int read_markers, char *err,
+    size_t errsz)
 {
 	const char *f = r->fname;
-	char *p, *text;
-	size_t len;
+	char *p, head[4096];
+	ssize_t n;
+	int fd, saved;
 
 	r->vote = LAYOUT_AUTO;
 	r->marked = 0;
+	if (r->is_dir < 0)
+		return fail(err, errsz, "%s/%s: not a regular file", dir, f);
 	if (r->is_dir) {
 		p = xasprintf("%s/%s/migration.sql", dir, f);
 		if (file_exists(p)) {
@@ -332,17 +342,25 @@ classify(const char *dir, struct raw *r, char *err, size_t errsz)
 		r->vote = LAYOUT_GOLANG_MIGRATE;
 		return 0;
 	}
+	if (!read_markers) {
+		r->marked = 1;	/* the forced layout's reader judges */
+		return 0;
+	}
+	/* The markers come first: the head of the file is enough. */
 	p = xasprintf("%s/%s", dir, f);
-	text = read_file(p, 256L * 1024 * 1024, &len);
-	if (!text) {
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read_nointr(fd, head, sizeof(head));
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	if (n < 0) {
 		fail(err, errsz, "could not read migration file \"%s\": %s",
-		    p, strerror(errno));
+		    p, strerror(saved));
 		free(p);
 		return -1;
 	}
 	free(p);
-	r->vote = marker_vote(text, len, &r->marked);
-	free(text);
+	r->vote = marker_vote(head, (size_t)n, &r->marked);
 	return 0;
 }
 
@@ -419,6 +437,7 @@ list_dbmate(const char *dir, struct raw *r, size_t n, struct layout *l,
     size_t *cap, char *err, size_t errsz)
 {
 	size_t i;
+	int bad = 0;
 
 	for (i = 0; i < n; i++) {
 		long long v;
@@ -432,8 +451,10 @@ list_dbmate(const char *dir, struct raw *r, size_t n, struct layout *l,
 			    "a dbmate migrations folder", dir, r[i].fname);
 		rc = sqlfile_parse_name(r[i].fname, &v, &vs, &name, &k, err,
 		    errsz);
-		if (rc < 0)
-			return -1;
+		if (rc < 0) {
+			bad = -1;	/* err: "invalid migration file name" */
+			continue;
+		}
 		if (rc == 0) {
 			if (!known_other(r[i].fname) && r[i].fname[0] != '.')
 				return fail(err, errsz, "unrecognized file "
@@ -452,7 +473,7 @@ list_dbmate(const char *dir, struct raw *r, size_t n, struct layout *l,
 		else
 			e->path = xasprintf("%s/%s", dir, r[i].fname);
 	}
-	return 0;
+	return bad;
 }
 
 /* golang-migrate: ^([0-9]+)_(.*)\.(up|down)\.sql$, dots allowed. */
@@ -747,27 +768,36 @@ layout_list(const char *dir, enum layout_format forced, struct layout *out,
 
 	memset(out, 0, sizeof(*out));
 	d = opendir(dir);
-	if (!d)
-		return fail(err, errsz, "could not open migrations directory "
-		    "\"%s\": %s", dir, strerror(errno));
+	if (!d) {
+		int e = errno;
+
+		fail(err, errsz, "could not open migrations directory \"%s\": "
+		    "%s", dir, strerror(e));
+		errno = e;
+		return -2;
+	}
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
+		if (de->d_name[0] == '.') {	/* .gitkeep, .git/, ... */
+			warn_other(out, dir, de->d_name);
+			continue;
+		}
 		if (n == rcap) {
 			rcap = rcap ? 2 * rcap : 64;
 			r = xrealloc(r, rcap * sizeof(*r));
 		}
 		memset(&r[n], 0, sizeof(r[n]));
 		r[n].fname = xstrdup(de->d_name);
-		r[n].is_dir = is_dir_at(dir, de->d_name);
+		r[n].is_dir = kind_at(dir, de->d_name);
 		n++;
 	}
 	closedir(d);
 	if (n)
 		qsort(r, n, sizeof(*r), raw_cmp);
 	for (i = 0; i < n; i++)
-		if (classify(dir, &r[i], err, errsz) < 0)
+		if (classify(dir, &r[i], forced == LAYOUT_AUTO, err, errsz) < 0)
 			goto out;
 	out->format = forced;
 	if (forced == LAYOUT_AUTO &&
@@ -795,7 +825,7 @@ layout_list(const char *dir, enum layout_format forced, struct layout *out,
 		rc = list_dbmate(dir, r, n, out, &cap, err, errsz);
 		break;
 	}
-	if (rc == 0)
+	if (rc == 0 && out->format != LAYOUT_DBMATE)
 		rc = join_versions(out, err, errsz);
 out:
 	for (i = 0; i < n; i++)
@@ -1296,8 +1326,10 @@ layout_load(enum layout_format fmt, const struct layout_entry *e,
 	int notx = 0;
 
 	sf->version = e->version;
-	sf->version_str = xstrdup(e->version_str);
-	sf->name = xstrdup(e->name);
+	if (!sf->version_str)
+		sf->version_str = xstrdup(e->version_str);
+	if (!sf->name)
+		sf->name = xstrdup(e->name);
 	if (sqlfile_read(sf, e->path, e->down_path, err, errsz) < 0)
 		return -1;
 	switch (fmt) {

@@ -63,7 +63,10 @@ int layout_from_name(const char *s, enum layout_format *f);
 /*
  * List dir in layout forced (LAYOUT_AUTO: detect it).  Return 0, or -1
  * with a reason naming the file or folder in err: a name the layout
- * cannot use, two layouts in one folder, a duplicate version.
+ * cannot use, two layouts in one folder, a duplicate version; -2 (errno
+ * set) when dir cannot be opened.  out->format says the layout even on
+ * failure once it is known (LAYOUT_AUTO before).  The dbmate layout is
+ * listed without joining pairs or judging versions: migset.c does that.
  */
 int layout_list(const char *dir, enum layout_format forced,
     struct layout *out, char *err, size_t errsz);

@@ -705,6 +705,7 @@ migrate_init(struct migrate *mg, const struct config *cfg)
 	memset(mg, 0, sizeof(*mg));
 	mg->cfg = cfg;
 	migset_init(&mg->set, migrations_dir(cfg));
+	mg->set.format = cfg->database.format;
 	mg->ses.cfg = cfg;
 	mg->ses.set = &mg->set;
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "layout.h"
 #include "sqlfile.h"
 
 /* One migration: its file, its record, or both. */
@@ -50,6 +51,9 @@ struct migset {
 	int listed;		/* migset_list() ran */
 	int code;		/* 0 or the exit code of a bad file */
 	size_t nfiles, nread;	/* files listed, files read so far */
+	const char *format;	/* caller: [database] format, NULL: auto */
+	struct layout lay;	/* the folder's layout; for another tool's
+				   layout, lay.e[i] is m[i] (i < nfiles) */
 };
 
 enum mig_state { ST_PENDING, ST_APPLIED, ST_CHANGED, ST_MISSING, ST_FAILED,
@@ -72,7 +76,8 @@ void migset_init(struct migset *s, const char *dir);
 void migset_release(struct migset *s);
 
 /*
- * List the directory and group its files into migrations (names only:
+ * List the directory in its layout (layout.h: detected, or s->format) and
+ * group its files into migrations (names only:
  * duplicates and unmatched .down.sql files are found before anything
  * else).  Return 0, EXIT_CONFIG, EXIT_OSERR or EXIT_DATAERR after logging;
  * also kept in s->code.
