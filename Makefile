@@ -24,6 +24,7 @@ SRCS = \
 	entrypoint/miglocks.c \
 	entrypoint/migplan.c \
 	entrypoint/layout.c \
+	entrypoint/takeover.c \
 	entrypoint/audit.c \
 	entrypoint/db.c \
 	entrypoint/supervise.c \

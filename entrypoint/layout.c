@@ -1319,6 +1319,18 @@ flyway_needs_no_tx(const struct sql_section *sec)
 	return 0;
 }
 
+/*
+ * A query string of one statement runs outside a transaction block: a
+ * file that is one CREATE INDEX CONCURRENTLY (or the like) applies with
+ * the tools that send a whole file at once.  Several statements in one
+ * string are one implicit transaction, where it fails as it would there.
+ */
+static int
+lone_no_tx(const struct sql_section *sec)
+{
+	return sec->n == 1 && flyway_needs_no_tx(sec);
+}
+
 int
 layout_load(enum layout_format fmt, const struct layout_entry *e,
     struct sqlfile *sf, char *err, size_t errsz)
@@ -1333,6 +1345,14 @@ layout_load(enum layout_format fmt, const struct layout_entry *e,
 	if (sqlfile_read(sf, e->path, e->down_path, err, errsz) < 0)
 		return -1;
 	switch (fmt) {
+	case LAYOUT_GOLANG_MIGRATE:
+		/* golang-migrate sends a file as one query string: a lone
+		 * CREATE INDEX CONCURRENTLY runs outside a transaction. */
+		if (sqlfile_parse(sf, err, errsz) < 0)
+			return -1;
+		sf->up.no_transaction = lone_no_tx(&sf->up);
+		sf->down.no_transaction = lone_no_tx(&sf->down);
+		return 0;
 	case LAYOUT_GOOSE:
 		return load_goose(sf, err, errsz);
 	case LAYOUT_SQL_MIGRATE:
@@ -1366,6 +1386,12 @@ layout_load(enum layout_format fmt, const struct layout_entry *e,
 			return -1;
 		notx = flyway_needs_no_tx(&sf->up);
 		sf->down.no_transaction = flyway_needs_no_tx(&sf->down);
+	}
+	if (fmt == LAYOUT_PRISMA) {
+		/* Prisma too sends the whole script as one query string */
+		if (sqlfile_parse(sf, err, errsz) < 0)
+			return -1;
+		notx = lone_no_tx(&sf->up);
 	}
 	sf->up.no_transaction = notx;
 	if (fmt != LAYOUT_FLYWAY || e->conf_path)

@@ -38,6 +38,7 @@
 #include "migsession.h"
 #include "migset.h"
 #include "sig.h"
+#include "takeover.h"
 #include "util.h"
 
 /* What one `entrypoint migrate ...` asked for. */
@@ -389,7 +390,8 @@ status_line(const struct migset *set, const struct mig *m)
 	case ST_APPLIED:
 	case ST_BASELINE:
 		printf("%-8s %-40s %s%s%s\n", name, label, m->applied_at,
-		    *m->release ? "  release " : "", m->release);
+		    !*m->release ? "" : starts_with(m->release,
+		    TAKEOVER_RELEASE) ? "  " : "  release ", m->release);
 		break;
 	case ST_CHANGED:
 		printf("%-8s %-40s %s  the file differs from what was "
@@ -679,6 +681,9 @@ run(struct migrate *mg, char **argv)
 		code = code ? code : a;
 		snprintf(mg->ses.run_id, sizeof(mg->ses.run_id), "%s", ar.id);
 	}
+	if (!code && (f & MIG_DB) && (mg->cmd->fn == mig_up ||
+	    mg->cmd->fn == mig_plan || mg->cmd->fn == mig_status))
+		code = takeover_run(&mg->ses, mg->cmd->fn == mig_up);
 	if (!code && (f & MIG_CLEAN))
 		code = migset_check_history(&mg->set);
 	if (!code)
