@@ -18,6 +18,10 @@ LAYOUTS="dbmate golang-migrate goose sql-migrate flyway diesel prisma"
 # The real tools where they install here: dbmate from npm (bench/ puts it
 # in .cache/bench), sql-migrate from Debian.
 DBMATE=$SRCDIR/.cache/bench/node_modules/@dbmate/linux-x64/bin/dbmate
+if [ ! -x "$DBMATE" ] && command -v npm >/dev/null; then
+	npm install --prefix "$SRCDIR/.cache/bench" --no-audit --no-fund \
+		--silent @dbmate/linux-x64 >/dev/null 2>&1
+fi
 [ -x "$DBMATE" ] || DBMATE=$(command -v dbmate || true)
 SQLMIGRATE=$(command -v sql-migrate || true)
 
