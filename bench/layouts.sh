@@ -32,7 +32,7 @@ cd "$T" || exit 1
 pg_start
 
 newdb() {
-	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $1" 2>/dev/null
+	PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $1"
 	psql -X -q -d postgres -c "CREATE DATABASE $1"
 }
 

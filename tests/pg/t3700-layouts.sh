@@ -30,7 +30,7 @@ url() {
 }
 
 newdb() {
-	psql_q "DROP DATABASE IF EXISTS $1" >/dev/null
+	PGOPTIONS="-c client_min_messages=warning" psql_q "DROP DATABASE IF EXISTS $1" >/dev/null
 	psql_q "CREATE DATABASE $1" >/dev/null
 }
 
