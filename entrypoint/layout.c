@@ -577,12 +577,64 @@ list_markers(const char *dir, struct raw *r, size_t n,
 	return 0;
 }
 
-/* Flyway: V<ver>__desc.sql, U<ver>__desc.sql (undo), V..sql.conf. */
+int
+layout_repeatable(long long version)
+{
+	return version >= LAYOUT_REPEATABLE;
+}
+
+/* A Flyway script's configuration file, FILE.sql.conf, when there is one. */
+static void
+conf_for(struct layout_entry *e)
+{
+	char *conf = xasprintf("%s.conf", e->path);
+
+	if (file_exists(conf))
+		e->conf_path = conf;
+	else
+		free(conf);
+}
+
+static int
+desc_cmp(const void *a, const void *b)
+{
+	const struct layout_entry *x = *(struct layout_entry *const *)a;
+	const struct layout_entry *y = *(struct layout_entry *const *)b;
+
+	return strcmp(x->id, y->id);
+}
+
+/* Number the nrep repeatable entries of l in the order of descriptions. */
+static void
+number_repeatables(struct layout *l, size_t nrep)
+{
+	struct layout_entry **rep;
+	size_t i, k = 0;
+
+	if (nrep == 0)
+		return;
+	rep = xcalloc(nrep, sizeof(*rep));
+	for (i = 0; i < l->n; i++)
+		if (l->e[i].version == LAYOUT_REPEATABLE && l->e[i].id &&
+		    strncmp(l->e[i].name, "R__", 3) == 0)
+			rep[k++] = &l->e[i];
+	qsort(rep, k, sizeof(*rep), desc_cmp);
+	for (i = 0; i < k; i++) {
+		rep[i]->version = LAYOUT_REPEATABLE + (long long)i;
+		rep[i]->version_str = xasprintf("%lld", rep[i]->version);
+	}
+	free(rep);
+}
+
+/*
+ * Flyway: V<ver>__desc.sql, U<ver>__desc.sql (undo), R__desc.sql
+ * (repeatable), and FILE.sql.conf beside a script.
+ */
 static int
 list_flyway(const char *dir, struct raw *r, size_t n, struct layout *l,
     size_t *cap, char *err, size_t errsz)
 {
-	size_t i;
+	size_t i, nrep = 0;
 
 	for (i = 0; i < n; i++) {
 		const char *f = r[i].fname, *sep;
@@ -600,11 +652,17 @@ list_flyway(const char *dir, struct raw *r, size_t n, struct layout *l,
 		}
 		if (ends_with(f, ".sql.conf"))
 			continue;	/* read with its migration */
-		if (f[0] == 'R')
-			return fail(err, errsz, "cannot apply Flyway repeatable "
-			    "migration \"%s/%s\": R__ files are not supported "
-			    "yet", dir, f);
 		sep = strstr(f, "__");
+		if (f[0] == 'R') {
+			e = entry_push(l, cap);
+			e->version = LAYOUT_REPEATABLE;	/* numbered below */
+			e->id = xstrndup(sep + 2, strlen(sep + 2) - 4);
+			e->name = xstrndup(f, strlen(f) - 4);
+			e->path = xasprintf("%s/%s", dir, f);
+			conf_for(e);
+			nrep++;
+			continue;
+		}
 		if (layout_flyway_version(f + 1, (size_t)(sep - f - 1), &v)
 		    < 0)
 			return fail(err, errsz, "invalid Flyway version in "
@@ -620,15 +678,11 @@ list_flyway(const char *dir, struct raw *r, size_t n, struct layout *l,
 			e->name[0] = 'V';
 			e->down_path = xasprintf("%s/%s", dir, f);
 		} else {
-			char *conf = xasprintf("%s/%s.conf", dir, f);
-
 			e->path = xasprintf("%s/%s", dir, f);
-			if (file_exists(conf))
-				e->conf_path = conf;
-			else
-				free(conf);
+			conf_for(e);
 		}
 	}
+	number_repeatables(l, nrep);
 	return 0;
 }
 

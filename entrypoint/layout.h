@@ -33,6 +33,14 @@ enum layout_format {
 };
 #define LAYOUT_COUNT 8
 
+/*
+ * Flyway's repeatable migrations (R__desc.sql) have no version: they are
+ * recorded from this version up, numbered in the order of their
+ * descriptions (the order Flyway applies them in, after every versioned
+ * one), and applied again whenever their checksum changes.
+ */
+#define LAYOUT_REPEATABLE 9000000000000000000LL
+
 /* One migration of the folder, not read yet. */
 struct layout_entry {
 	long long version;	/* the order key entrypoint records */
@@ -87,6 +95,9 @@ int layout_load(enum layout_format fmt, const struct layout_entry *e,
  * Return 0, or -1 (not a version, or out of that range).
  */
 int layout_flyway_version(const char *v, size_t len, long long *out);
+
+/* A repeatable migration's version (LAYOUT_REPEATABLE and up)? */
+int layout_repeatable(long long version);
 
 void layout_release(struct layout *l);
 

@@ -37,8 +37,10 @@ mig_state(const struct mig *m)
 		return ST_BASELINE;	/* a marker: no file expected */
 	if (!m->has_file)
 		return ST_MISSING;
-	if (strcmp(m->row_checksum, m->f.checksum) != 0)
-		return ST_CHANGED;
+	if (strcmp(m->row_checksum, m->f.checksum) != 0)	/* a repeatable
+		   one (layout.h) runs again when it changed */
+		return layout_repeatable(m->f.version) ? ST_PENDING :
+		    ST_CHANGED;
 	return strcmp(m->status, "baseline") == 0 ? ST_BASELINE : ST_APPLIED;
 }
 
@@ -450,7 +452,7 @@ migset_top(const struct migset *s)
 	size_t i;
 
 	for (i = s->n; i-- > 0;)
-		if (s->m[i].has_row)
+		if (s->m[i].has_row && !layout_repeatable(s->m[i].f.version))
 			return &s->m[i];
 	return NULL;
 }
@@ -462,7 +464,7 @@ migset_pending(const struct migset *s, size_t **out)
 
 	*out = xcalloc(s->n + 1, sizeof(**out));
 	for (i = 0; i < s->n; i++)
-		if (s->m[i].has_file && !s->m[i].has_row)
+		if (s->m[i].has_file && mig_state(&s->m[i]) == ST_PENDING)
 			(*out)[n++] = i;
 	return n;
 }

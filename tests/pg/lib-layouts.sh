@@ -24,7 +24,8 @@
 #	  alone where the tool sends a section as one query string (dbmate,
 #	  golang-migrate, Prisma: several would be one implicit transaction)
 #	3 ALTER TABLE and a view
-# each with a down part that undoes it.
+# each with a down part that undoes it.  Flyway's chain also has two
+# repeatable migrations (R__), applied after the versioned ones.
 
 # The up SQL of migration i in layout l.
 chain_up() {
@@ -187,6 +188,14 @@ write_chain() {
 		fi
 	done
 	[ "$l" = prisma ] && printf 'provider = "postgresql"\n' >"$d/migration_lock.toml"
+	if [ "$l" = flyway ]; then
+		# repeatable ones, applied after the versioned ones in the
+		# order of their descriptions (b's view reads a's)
+		printf 'CREATE OR REPLACE VIEW rv_a AS SELECT id, v FROM t0;\n' |
+			tee "$d/R__views_a.sql" >"$ref/9000.sql"
+		printf 'CREATE OR REPLACE VIEW rv_b AS SELECT id FROM rv_a;\n' |
+			tee "$d/R__views_b.sql" >"$ref/9001.sql"
+	fi
 	return 0
 }
 

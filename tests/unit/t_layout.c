@@ -210,9 +210,16 @@ test_refusals(void)
 
 	d = folder();
 	put(d, "V1__a.sql", "SELECT 1;\n");
-	put(d, "R__views.sql", "SELECT 1;\n");
-	is_int(list(d, LAYOUT_AUTO, &l), -1, "flyway repeatable refused");
-	ok(strstr(err, "R__views.sql") != NULL, "repeatable named");
+	put(d, "R__views_b.sql", "SELECT 1;\n");
+	put(d, "R__views_a.sql", "SELECT 1;\n");
+	put(d, "V2__b.sql", "SELECT 1;\n");
+	is_int(list(d, LAYOUT_AUTO, &l), 0, "flyway repeatables list");
+	ok(l.n == 4 && strstr(l.e[2].path, "R__views_a.sql") &&
+	    strstr(l.e[3].path, "R__views_b.sql"),
+	    "repeatables after the versioned ones, by description");
+	ok(l.n == 4 && layout_repeatable(l.e[2].version) &&
+	    !layout_repeatable(l.e[1].version), "repeatable versions");
+	layout_release(&l);
 
 	d = folder();
 	put(d, "0001_a.sql", "SELECT 1;\n");
