@@ -170,6 +170,45 @@ cd "$T" || exit 1
 is "$(q goose_full "SELECT count(*) FROM pg_tables WHERE tablename = 't0'")" 1 \
 	"goose: the table its Down section drops is there"
 
+# status and plan show the takeover without writing anything.
+cd "$T/goose" || exit 1
+newdb goose_show
+psql_refs goose_show "$T/goose/ref" "$K"
+history_rows goose goose_show "$T/goose/migrations" "$K"
+DATABASE_URL=$(url goose_show) run_ep migrate status
+is "$rc" 0 "status on a history not taken over yet: 0"
+like "$err" "would take over $K applied migrations from goose_db_version" \
+	"status says what migrate would take over"
+is "$(grep -c 'taken over from goose_db_version' <<<"$out")/$(grep -c '^pending' <<<"$out")" \
+	"$K/$((N - K))" "status: $K taken over, $((N - K)) pending"
+DATABASE_URL=$(url goose_show) run_ep migrate plan
+is "$rc" 0 "plan on a history not taken over yet: 0"
+is "$(grep -cE '^(ok|skip) ' <<<"$out")" "$((N - K))" \
+	"plan tries (or skips) only the rest"
+unlike "$out" 'm0[^0-9]' "plan leaves the taken-over ones alone"
+is "$(q goose_show "SELECT count(*) FROM pg_namespace WHERE nspname = 'entrypoint'")" 0 \
+	"status and plan wrote nothing"
+cd "$T" || exit 1
+
+# A file no layout uses is named; a README is ignored with a warning.
+mkdir -p "$T/other/migrations"
+cd "$T/other" || exit 1
+printf '[database]\nurl = ${DATABASE_URL}\nwait = 5s\n' >entrypoint.ini
+printf -- '-- migrate:up\nCREATE TABLE o (id int);\n' >migrations/0001_o.sql
+printf 'notes\n' >migrations/README.md
+printf 'x\n' >migrations/schema.rb
+newdb other
+DATABASE_URL=$(url other) run_ep migrate
+is "$rc" 65 "an unrecognized file in the folder: 65"
+like "$err" 'unrecognized file ".*migrations/schema.rb"' "names it"
+is "$(q other "SELECT count(*) FROM pg_tables WHERE tablename = 'o'")" 0 "nothing applied"
+rm migrations/schema.rb
+DATABASE_URL=$(url other) run_ep migrate
+is "$rc" 0 "a README beside the migrations: applies"
+like "$err" 'warning: ignoring ".*migrations/README.md": not a migration' \
+	"with a warning naming it"
+cd "$T" || exit 1
+
 # Mixed layouts, a forced layout, an unrecognized format.
 mkdir -p "$T/mixed/migrations"
 cd "$T/mixed" || exit 1
