@@ -822,6 +822,10 @@ migrate_gate(const struct config *cfg, enum require_migrations mode,
 	for (;;) {
 		if (!code)
 			code = migsession_read(&mg.ses);
+		/* another tool's history counts as applied, as in status:
+		 * in memory only, nothing written */
+		if (!code)
+			code = takeover_run(&mg.ses, 0);
 		if (code)
 			break;
 		migset_count(&mg.set, &c);
@@ -886,6 +890,9 @@ migrate_check(const struct config *cfg, migrate_check_fn *step, void *arg)
 		code = migsession_read(&mg.ses);
 	}
 	step(arg, "database", code, text);
+	/* another tool's history counts as applied (nothing written) */
+	if (!code)
+		code = takeover_run(&mg.ses, 0);
 	if (!code && !worst) {
 		step(arg, "history", -1, NULL);
 		code = migset_check_history(&mg.set);
