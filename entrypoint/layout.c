@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,29 @@ layout_flyway_version(const char *v, size_t len, long long *out)
 	return 0;
 }
 
+long
+layout_flyway_checksum(const char *text, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	uint32_t crc = 0xffffffffu;
+	size_t i = 0;
+	int k;
+
+	/* Flyway reads lines (BufferedReader.readLine) and drops a BOM
+	 * from the first one: a CRC over everything but CR, LF and that */
+	if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+		i = 3;
+	for (; i < len; i++) {
+		if (p[i] == '\r' || p[i] == '\n')
+			continue;
+		crc ^= p[i];
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+	}
+	crc ^= 0xffffffffu;
+	return crc > 0x7fffffffu ? (long)crc - 0x100000000L : (long)crc;
+}
+
 /* ---- listing ---------------------------------------------------------- */
 
 enum kind { K_NONE, K_SINGLE, K_UP, K_DOWN };
@@ -227,12 +251,30 @@ kind_at(const char *dir, const char *name)
 	return S_ISDIR(st.st_mode) ? 1 : S_ISREG(st.st_mode) ? 0 : -1;
 }
 
+/*
+ * Something is there (a FIFO or a device too: the reader refuses it at
+ * once by name, rather than this taking it for an absent file).
+ */
 static int
 file_exists(const char *path)
 {
 	struct stat st;
 
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	return stat(path, &st) == 0;
+}
+
+/* Refuse what is not a regular file before opening it (a FIFO blocks). */
+static int
+regular_file(const char *path, char *err, size_t errsz)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return fail(err, errsz, "could not read \"%s\": %s", path,
+		    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(err, errsz, "\"%s\": not a regular file", path);
+	return 0;
 }
 
 /*
@@ -348,7 +390,7 @@ classify(const char *dir, struct raw *r, int read_markers, char *err,
 	}
 	/* The markers come first: the head of the file is enough. */
 	p = xasprintf("%s/%s", dir, f);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	n = fd < 0 ? -1 : read_nointr(fd, head, sizeof(head));
 	saved = errno;
 	if (fd >= 0)
@@ -1278,8 +1320,12 @@ conf_false(const char *path, const char *key, int *out, char *err,
     size_t errsz)
 {
 	size_t len, kl = strlen(key);
-	char *text = read_file(path, 1L << 20, &len);
+	char *text;
 	struct lines ls;
+
+	if (regular_file(path, err, errsz) < 0)
+		return -1;
+	text = read_file(path, 1L << 20, &len);
 
 	*out = 0;
 	if (!text)

@@ -96,6 +96,14 @@ int layout_load(enum layout_format fmt, const struct layout_entry *e,
  */
 int layout_flyway_version(const char *v, size_t len, long long *out);
 
+/*
+ * Flyway's checksum of a script, as flyway_schema_history records it: a
+ * CRC-32 over the bytes of its lines without their line breaks (LF, CR
+ * LF or CR) and without a byte order mark at the start, as a signed
+ * 32-bit number.
+ */
+long layout_flyway_checksum(const char *text, size_t len);
+
 /* A repeatable migration's version (LAYOUT_REPEATABLE and up)? */
 int layout_repeatable(long long version);
 

@@ -14,6 +14,7 @@
  * neither set is failed, rolled_back_at set was rolled back.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,11 +40,13 @@ static const char sql_goose[] =
 static const char sql_sql_migrate[] =
 	"SELECT id, 'applied' FROM @T@ ORDER BY applied_at, id";
 static const char sql_flyway[] =
-	"SELECT COALESCE(version, ''), CASE WHEN NOT success "
-	"THEN 'failed' WHEN version IS NULL THEN 'skip' WHEN type = "
+	"SELECT COALESCE(version, script), CASE WHEN NOT success "
+	"THEN 'failed' WHEN version IS NULL AND type = 'SQL' THEN "
+	"'repeatable' WHEN version IS NULL THEN 'skip' WHEN type = "
 	"'BASELINE' THEN 'baseline' WHEN type LIKE 'UNDO%' THEN 'reverted' "
 	"WHEN type IN ('SQL', 'JDBC', 'SPRING_JDBC', 'SCRIPT') THEN "
-	"'applied' ELSE 'skip' END FROM @T@ ORDER BY installed_rank";
+	"'applied' ELSE 'skip' END, checksum::pg_catalog.text FROM @T@ "
+	"ORDER BY installed_rank";
 static const char sql_diesel[] =
 	"SELECT version::pg_catalog.text, 'applied' FROM @T@ ORDER BY 1";
 static const char sql_prisma[] =
@@ -149,6 +152,43 @@ find_id(enum layout_format fmt, const struct migset *set, const char *id)
 	return -1;
 }
 
+/*
+ * The repeatable migration (R__x.sql) a Flyway row's script names: its
+ * path relative to the location, so its last component.  Or -1.
+ */
+static long
+find_repeatable(const struct migset *set, const char *script)
+{
+	const char *base = strrchr(script, '/');
+	size_t i, n;
+
+	base = base ? base + 1 : script;
+	n = strlen(base);
+	if (n < 4 || strcmp(base + n - 4, ".sql") != 0)
+		return -1;
+	for (i = 0; i < set->nfiles && i < set->lay.n; i++)
+		if (layout_repeatable(set->m[i].f.version) &&
+		    strlen(set->lay.e[i].name) == n - 4 &&
+		    strncmp(set->lay.e[i].name, base, n - 4) == 0)
+			return (long)i;
+	return -1;
+}
+
+/*
+ * A Flyway repeatable migration is applied when its last row's checksum
+ * is today's file's: Flyway runs it again only when that differs.
+ */
+static int
+repeatable_same(const struct mig *m, const char *checksum)
+{
+	long want;
+
+	if (!checksum || !m->f.text ||
+	    parse_long(checksum, LONG_MIN, LONG_MAX, &want) < 0)
+		return 0;
+	return layout_flyway_checksum(m->f.text, m->f.len) == want;
+}
+
 int
 takeover_decide(enum layout_format fmt, const char *table,
     const struct takeover_row *rows, size_t nrows, const struct migset *set,
@@ -157,6 +197,7 @@ takeover_decide(enum layout_format fmt, const char *table,
 	const char *fix = (unsigned)fmt < LAYOUT_COUNT && tools[fmt].fix ?
 	    tools[fmt].fix : "that tool";
 	unsigned char *on = xcalloc(set->nfiles + 1, 1);
+	const char **rep = xcalloc(set->nfiles + 1, sizeof(*rep));
 	size_t r, i;
 	long k;
 	long long upto;
@@ -170,6 +211,7 @@ takeover_decide(enum layout_format fmt, const char *table,
 			continue;
 		if (strcmp(st, "dirty") == 0 || strcmp(st, "failed") == 0) {
 			free(on);
+			free(rep);
 			return fail(err, errsz, "%s records migration %s as %s: "
 			    "nothing applied; check what it did to the "
 			    "database, mark it with %s, then run migrate "
@@ -179,6 +221,7 @@ takeover_decide(enum layout_format fmt, const char *table,
 			if (layout_flyway_version(rows[r].id,
 			    strlen(rows[r].id), &upto) < 0) {
 				free(on);
+				free(rep);
 				return fail(err, errsz, "%s has a baseline at "
 				    "version \"%s\" that cannot be read",
 				    table, rows[r].id);
@@ -188,11 +231,20 @@ takeover_decide(enum layout_format fmt, const char *table,
 					on[i] = 1;
 			continue;
 		}
-		k = find_id(fmt, set, rows[r].id);
+		if (strcmp(st, "repeatable") == 0) {
+			k = find_repeatable(set, rows[r].id);
+			if (k >= 0) {
+				rep[k] = rows[r].checksum;	/* the last */
+				continue;
+			}
+		} else {
+			k = find_id(fmt, set, rows[r].id);
+		}
 		if (k < 0) {
 			if (strcmp(st, "reverted") == 0)
 				continue;	/* undone, file gone: fine */
 			free(on);
+			free(rep);
 			return fail(err, errsz, "%s records migration \"%s\", "
 			    "which has no file in %s/: nothing applied; "
 			    "restore its file, or remove its row with %s",
@@ -206,6 +258,11 @@ takeover_decide(enum layout_format fmt, const char *table,
 		}
 		on[k] = strcmp(st, "applied") == 0;
 	}
+	for (i = 0; i < set->nfiles; i++)
+		if (rep[i])
+			on[i] = (unsigned char)repeatable_same(&set->m[i],
+			    rep[i]);
+	free(rep);
 	for (i = 0; i < set->nfiles; i++)
 		if (on[i]) {
 			*applied = xrealloc(*applied, (*n + 1) *
@@ -381,6 +438,8 @@ takeover_run(struct migsession *ses, int write)
 	for (i = 0; i < (size_t)nr; i++) {
 		tr[i].id = PQgetvalue(rows, (int)i, 0);
 		tr[i].state = PQgetvalue(rows, (int)i, 1);
+		if (PQnfields(rows) > 2 && !PQgetisnull(rows, (int)i, 2))
+			tr[i].checksum = PQgetvalue(rows, (int)i, 2);
 	}
 	snprintf(tk.release, sizeof(tk.release), "%s%s", TAKEOVER_RELEASE,
 	    table);

@@ -28,7 +28,9 @@ struct takeover_row {
 	const char *state;	/* "applied", "reverted" (undone, may run
 				   again), "failed" / "dirty" (stops),
 				   "baseline" (Flyway: everything up to id),
-				   "skip" (no migration: a schema marker) */
+				   "skip" (no migration: a schema marker),
+				   "repeatable" (Flyway: id is the script) */
+	const char *checksum;	/* Flyway's, or NULL */
 };
 
 /*
