@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -108,47 +109,120 @@ lead_digits(const char *s, size_t len, long long *v)
 	return (int)n;
 }
 
+/*
+ * Flyway's MigrationVersion: numeric parts of any size separated by '.'
+ * or '_', compared part by part as numbers, a missing part counting as 0
+ * ("1.0" = "1", "1.01" = "1.1").  The key spells that order for strcmp():
+ * each part without its leading zeros as a 3-digit length and its digits,
+ * parts joined by '.' (below every digit: a prefix sorts first), trailing
+ * zero parts dropped.  NULL: not a version.
+ */
+char *
+layout_flyway_key(const char *v, size_t len)
+{
+	struct strbuf sb = { 0 };
+	size_t i = 0, keep = 0;
+
+	if (len == 0)
+		return NULL;
+	while (i < len) {
+		size_t d0 = i, z;
+
+		while (i < len && isdigit((unsigned char)v[i]))
+			i++;
+		if (i == d0)
+			goto bad;
+		for (z = d0; z < i - 1 && v[z] == '0'; z++)
+			;
+		if (i - z > 999)
+			goto bad;
+		if (sb.len)
+			strbuf_addch(&sb, '.');
+		strbuf_addf(&sb, "%03zu", i - z);
+		strbuf_add(&sb, v + z, i - z);
+		if (!(i - z == 1 && v[z] == '0'))
+			keep = sb.len;	/* up to the last nonzero part */
+		if (i < len && (v[i] == '.' || v[i] == '_')) {
+			if (++i == len)
+				goto bad;
+		} else if (i < len) {
+			goto bad;
+		}
+	}
+	if (keep == 0)
+		keep = 4;	/* "0": one zero part */
+	sb.len = keep;
+	sb.buf[keep] = '\0';
+	return strbuf_detach(&sb);
+bad:
+	strbuf_release(&sb);
+	return NULL;
+}
+
+/*
+ * The bigint a Flyway version is recorded under.  Up to 4 parts, the
+ * first below 9000000, the others below 10000: readable, in Flyway's
+ * order (1.10 is 1000100000000).  Anything else (a timestamp, more parts,
+ * bigger ones): a negative number from a 62-bit FNV-1a hash of the key,
+ * which orders nothing; the key orders (layout_entry.key, migset.c).
+ */
 int
 layout_flyway_version(const char *v, size_t len, long long *out)
 {
 	static const long long scale[4] = { 1000000000000LL, 100000000LL,
 		10000LL, 1LL };
-	long long part[32], r = 0;
-	size_t i = 0, np = 0, k;
+	char *key = layout_flyway_key(v, len);
+	const char *p;
+	unsigned long long h = 0xcbf29ce484222325ULL;
+	long long r = 0, part;
+	size_t k = 0, n;
+	int fits = 1;
 
-	if (len == 0)
+	if (!key)
 		return -1;
-	while (i < len) {
-		long long p = 0;
-		size_t d = 0;
-
-		while (i < len && isdigit((unsigned char)v[i])) {
-			if (p > 100000000LL)
-				return -1;
-			p = p * 10 + (v[i++] - '0');
-			d++;
-		}
-		if (d == 0 || np == ARRAY_LEN(part))
-			return -1;
-		part[np++] = p;
-		if (i < len && (v[i] == '.' || v[i] == '_')) {
-			if (++i == len)
-				return -1;
-		} else if (i < len) {
-			return -1;
-		}
+	for (p = key; *p && fits; k++) {
+		n = (size_t)((p[0] - '0') * 100 + (p[1] - '0') * 10 +
+		    (p[2] - '0'));
+		p += 3;
+		part = n <= 7 ? strtoll(p, NULL, 10) : LLONG_MAX;
+		if (k >= 4 || (k == 0 && part >= 9000000) ||
+		    (k > 0 && part >= 10000))
+			fits = 0;
+		else
+			r += part * scale[k];
+		p += n;
+		if (*p == '.')
+			p++;
 	}
-	while (np > 1 && part[np - 1] == 0)	/* "1.0" is "1" */
-		np--;
-	if (np > 4 || part[0] >= 9000000)
-		return -1;
-	for (k = 0; k < np; k++) {
-		if (k > 0 && part[k] >= 10000)
-			return -1;
-		r += part[k] * scale[k];
+	if (!fits) {
+		for (p = key; *p; p++) {
+			h ^= (unsigned char)*p;
+			h *= 0x100000001b3ULL;
+		}
+		r = -(long long)(h & 0x3fffffffffffffffULL) - 1;
 	}
+	free(key);
 	*out = r;
 	return 0;
+}
+
+char *
+layout_sort_key(long long version, const char *name)
+{
+	const char *sep;
+
+	if (layout_repeatable(version))
+		return xasprintf("~%019lld", version);
+	if (name && (name[0] == 'V' || name[0] == 'U') &&
+	    (sep = strstr(name, "__")) != NULL && sep > name + 1) {
+		char *k = layout_flyway_key(name + 1, (size_t)(sep - name - 1));
+
+		if (k)
+			return k;
+	}
+	/* no version to read (a baseline marker): before the others */
+	return xasprintf("!%020llu", (unsigned long long)version ^
+	    0x8000000000000000ULL);
 }
 
 long
@@ -194,6 +268,7 @@ entry_release(struct layout_entry *e)
 	free(e->down_path);
 	free(e->conf_path);
 	free(e->id);
+	free(e->key);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -227,8 +302,11 @@ static int
 entry_cmp(const void *a, const void *b)
 {
 	const struct layout_entry *x = a, *y = b;
+	int c;
 
-	if (x->version != y->version)
+	if (x->key && y->key && (c = strcmp(x->key, y->key)) != 0)
+		return c;
+	if (!(x->key && y->key) && x->version != y->version)
 		return x->version < y->version ? -1 : 1;
 	if (!x->path != !y->path)
 		return x->path ? -1 : 1;	/* the up file first */
@@ -664,6 +742,7 @@ number_repeatables(struct layout *l, size_t nrep)
 	for (i = 0; i < k; i++) {
 		rep[i]->version = LAYOUT_REPEATABLE + (long long)i;
 		rep[i]->version_str = xasprintf("%lld", rep[i]->version);
+		rep[i]->key = layout_sort_key(rep[i]->version, NULL);
 	}
 	free(rep);
 }
@@ -708,11 +787,11 @@ list_flyway(const char *dir, struct raw *r, size_t n, struct layout *l,
 		if (layout_flyway_version(f + 1, (size_t)(sep - f - 1), &v)
 		    < 0)
 			return fail(err, errsz, "invalid Flyway version in "
-			    "\"%s/%s\" (entrypoint records at most 4 parts, the "
-			    "first below 9000000, the others below 10000)", dir,
-			    f);
+			    "\"%s/%s\" (want numbers separated by '.' or '_', "
+			    "at most 999 digits each)", dir, f);
 		e = entry_push(l, cap);
 		e->version = v;
+		e->key = layout_flyway_key(f + 1, (size_t)(sep - f - 1));
 		e->version_str = xasprintf("%lld", v);
 		e->id = xstrndup(f + 1, (size_t)(sep - f - 1));
 		e->name = xstrndup(f, strlen(f) - 4);

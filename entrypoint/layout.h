@@ -43,7 +43,9 @@ enum layout_format {
 
 /* One migration of the folder, not read yet. */
 struct layout_entry {
-	long long version;	/* the order key entrypoint records */
+	long long version;	/* the number entrypoint records */
+	char *key;		/* Flyway: the order (layout_sort_key());
+				   NULL: version is the order */
 	char *version_str;	/* its digits, as recorded */
 	char *name;		/* for messages and the record */
 	char *path;		/* the up (or only) file */
@@ -89,12 +91,25 @@ int layout_load(enum layout_format fmt, const struct layout_entry *e,
     struct sqlfile *sf, char *err, size_t errsz);
 
 /*
- * Flyway's version order: "1.9" < "1.10", "1_7" = "1.7", trailing zero
- * parts ignored ("1.0" = "1").  Encode v as the bigint entrypoint records:
- * at most 4 parts, the first below 9000000, the others below 10000.
- * Return 0, or -1 (not a version, or out of that range).
+ * Flyway's version order (its MigrationVersion): numeric parts of any
+ * size separated by '.' or '_', "1.9" < "1.10", "1_7" = "1.7", trailing
+ * zero parts ignored ("1.0" = "1").  layout_flyway_key() spells that
+ * order as a string for strcmp() (caller frees; NULL: not a version).
+ * layout_flyway_version() gives the bigint entrypoint records it under:
+ * readable and in order for up to 4 parts (the first below 9000000, the
+ * others below 10000), else a negative number from a hash of the key
+ * (timestamps like 20230101120000, 2023.01.01.12.00.00).  Return 0, or
+ * -1 when v is not a version.
  */
+char *layout_flyway_key(const char *v, size_t len);
 int layout_flyway_version(const char *v, size_t len, long long *out);
+
+/*
+ * The order key of a migration of a Flyway folder, from what a record
+ * holds too (its version and name "V1.2__desc"): the version's key, a
+ * repeatable one after every version, anything else first.  Caller frees.
+ */
+char *layout_sort_key(long long version, const char *name);
 
 /*
  * Flyway's checksum of a script, as flyway_schema_history records it: a

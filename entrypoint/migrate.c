@@ -129,8 +129,7 @@ mig_up(struct migrate *mg)
 			code = EXIT_DATAERR;
 	}
 	top = migset_top(set);
-	if (!code && np > 0 && top && set->m[pend[0]].f.version <
-	    top->f.version)
+	if (!code && np > 0 && top && migset_cmp(&set->m[pend[0]], top) < 0)
 		log_warn("migration %s is older than the latest applied (%s); "
 		    "applying it anyway", mig_label(&set->m[pend[0]]),
 		    mig_label(top));

@@ -72,8 +72,10 @@ migset_release(struct migset *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < s->n; i++) {
 		sqlfile_release(&s->m[i].f);
+		free(s->m[i].key);
+	}
 	layout_release(&s->lay);
 	free(s->m);
 	s->m = NULL;
@@ -95,8 +97,23 @@ mig_push(struct migset *s)
 	return m;
 }
 
+int
+migset_cmp(const struct mig *x, const struct mig *y)
+{
+	if (x->key && y->key)
+		return strcmp(x->key, y->key);
+	return x->f.version < y->f.version ? -1 :
+	    x->f.version > y->f.version;
+}
+
 static int
 mig_cmp(const void *a, const void *b)
+{
+	return migset_cmp(a, b);
+}
+
+static int
+version_cmp(const void *a, const void *b)
 {
 	const struct mig *x = a, *y = b;
 
@@ -108,10 +125,17 @@ struct mig *
 migset_find(struct migset *s, long long version)
 {
 	struct mig key;
+	size_t i;
 
+	if (s->lay.format == LAYOUT_FLYWAY) {	/* ordered by key */
+		for (i = 0; i < s->n; i++)
+			if (s->m[i].f.version == version)
+				return &s->m[i];
+		return NULL;
+	}
 	memset(&key, 0, sizeof(key));
 	key.f.version = version;
-	return bsearch(&key, s->m, s->nsorted, sizeof(*s->m), mig_cmp);
+	return bsearch(&key, s->m, s->nsorted, sizeof(*s->m), version_cmp);
 }
 
 struct entry {
@@ -242,6 +266,7 @@ list_layout(struct migset *s)
 
 		m->has_file = 1;
 		m->f.version = e->version;
+		m->key = e->key ? xstrdup(e->key) : NULL;
 		m->f.version_str = xstrdup(e->version_str);
 		m->f.name = xstrdup(e->name);
 		m->f.path = xstrdup(e->path);
@@ -401,13 +426,17 @@ migset_add_row(struct migset *s, const struct migrow *r)
 	struct mig *m;
 	long v;
 
-	if (parse_long(r->version, 0, LONG_MAX, &v) < 0)
+	/* Flyway versions beyond the readable range are negative */
+	if (parse_long(r->version, s->lay.format == LAYOUT_FLYWAY ? LONG_MIN :
+	    0, LONG_MAX, &v) < 0)
 		return log_error("invalid version \"%s\" in the migrations "
 		    "table", r->version);
 	m = migset_find(s, v);
 	if (!m) {
 		m = mig_push(s);
 		m->f.version = v;
+		if (s->lay.format == LAYOUT_FLYWAY)
+			m->key = layout_sort_key(v, r->name);
 	}
 	m->has_row = 1;
 	m->row_name = r->name;
@@ -435,6 +464,7 @@ migset_forget_rows(struct migset *s)
 	for (i = 0; i < s->n; i++) {
 		if (!s->m[i].has_file) {
 			sqlfile_release(&s->m[i].f);
+			free(s->m[i].key);
 			continue;
 		}
 		s->m[i].row_name = s->m[i].row_checksum = s->m[i].status =

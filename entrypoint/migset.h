@@ -21,6 +21,8 @@
 /* One migration: its file, its record, or both. */
 struct mig {
 	struct sqlfile f;	/* f.path NULL: no file (missing) */
+	char *key;		/* the order when f.version is not (a Flyway
+				   folder: layout_sort_key()), or NULL */
 	int has_file;
 	int has_row;
 	/* the record: pointers into the caller's rows */
@@ -103,6 +105,8 @@ void migset_rows_done(struct migset *s);
 void migset_forget_rows(struct migset *s);
 
 struct mig *migset_find(struct migset *s, long long version);
+/* The order of two migrations: <0, 0 or >0. */
+int migset_cmp(const struct mig *a, const struct mig *b);
 /* The applied entry of highest version, or NULL. */
 const struct mig *migset_top(const struct migset *s);
 /* Indexes of the pending migrations in order, in *out (caller frees). */

@@ -200,7 +200,7 @@ takeover_decide(enum layout_format fmt, const char *table,
 	const char **rep = xcalloc(set->nfiles + 1, sizeof(*rep));
 	size_t r, i;
 	long k;
-	long long upto;
+	char *upto;
 
 	*applied = NULL;
 	*n = 0;
@@ -218,8 +218,8 @@ takeover_decide(enum layout_format fmt, const char *table,
 			    "again", table, rows[r].id, st, fix);
 		}
 		if (strcmp(st, "baseline") == 0) {
-			if (layout_flyway_version(rows[r].id,
-			    strlen(rows[r].id), &upto) < 0) {
+			upto = layout_flyway_key(rows[r].id, strlen(rows[r].id));
+			if (!upto) {
 				free(on);
 				free(rep);
 				return fail(err, errsz, "%s has a baseline at "
@@ -227,8 +227,11 @@ takeover_decide(enum layout_format fmt, const char *table,
 				    table, rows[r].id);
 			}
 			for (i = 0; i < set->nfiles; i++)
-				if (set->m[i].f.version <= upto)
+				if (set->m[i].key && !layout_repeatable(
+				    set->m[i].f.version) &&
+				    strcmp(set->m[i].key, upto) <= 0)
 					on[i] = 1;
+			free(upto);
 			continue;
 		}
 		if (strcmp(st, "repeatable") == 0) {

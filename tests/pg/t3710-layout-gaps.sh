@@ -148,4 +148,91 @@ is "$(q rep "SELECT count(*) FROM entrypoint.migrations WHERE name LIKE 'R__%'")
 	"flyway: both repeatables recorded"
 cd "$T" || exit 1
 
+# 4. Flyway versions as real folders write them: timestamps, dates in
+# parts, parts of any size, ordered as Flyway's MigrationVersion orders
+# them (numbers part by part, trailing zeros ignored).
+mkdir -p "$T/fv/migrations"
+cd "$T/fv" || exit 1
+printf '[database]\nurl = ${DATABASE_URL}\nwait = 5s\n' >entrypoint.ini
+# name version: in Flyway's order
+FV="a:1 b:1.9 c:1.10 d:2023.01.01.1200 e:2023.01.01.1201 f:2023_01_02_08_00_00 g:20230101120000 h:20230101120000.1 i:20230101120001"
+printf 'CREATE TABLE seq (n serial, m text);\n' >migrations/V0__seq.sql
+for x in $FV; do
+	printf "INSERT INTO seq (m) VALUES ('%s');\n" "${x%%:*}" >"migrations/V${x#*:}__${x%%:*}.sql"
+done
+printf 'CREATE VIEW seq_v AS SELECT m FROM seq;\n' >migrations/R__seq_v.sql
+newdb fv
+DATABASE_URL=$(url fv) run_ep migrate
+is "$rc" 0 "flyway: timestamp and many-part versions apply"
+is "$(q fv "SELECT string_agg(m, '' ORDER BY n) FROM seq")" abcdefghi \
+	"flyway: in Flyway's order (1.9 < 1.10 < 2023.01.01.1200 < 2023.1.2.8 < 20230101120000 < its .1)"
+DATABASE_URL=$(url fv) run_ep migrate
+like "$err" "nothing to apply" "flyway: a second run finds every one applied"
+DATABASE_URL=$(url fv) run_ep migrate status
+is "$(grep -c '^applied' <<<"$out")" 11 "flyway: status: all 11 applied"
+is "$(grep -o 'V[0-9._]*__[a-z]' <<<"$out" | sed 's/.*__//' | tr -d '\n')" "sabcdefghi" \
+	"flyway: status lists them in Flyway's order"
+# a new one between two applied ones: pending, applied with a warning
+printf "INSERT INTO seq (m) VALUES ('x');\n" >migrations/V2023.01.01.1300__x.sql
+DATABASE_URL=$(url fv) run_ep migrate status
+like "$out" 'pending .*V2023.01.01.1300__x' "flyway: a version between applied ones is pending"
+rm migrations/V2023.01.01.1300__x.sql
+
+# taken over from flyway_schema_history, versions as Flyway writes them
+newdb fv2
+psql -X -q -v ON_ERROR_STOP=1 -d fv2 -f migrations/V0__seq.sql
+history_rows flyway fv2 "$T/fv/migrations" 0
+k=1
+for x in a b c d e; do
+	v=$(cd migrations && ls | sed -n "s/^V\(.*\)__$x\.sql$/\1/p")
+	psql -X -q -v ON_ERROR_STOP=1 -d fv2 -f "migrations/V${v}__$x.sql" \
+		-c "INSERT INTO flyway_schema_history VALUES ($k, '$v', '$x', 'SQL', 'V${v}__$x.sql', 1, 'postgres', now(), 1, true)"
+	k=$((k + 1))
+done
+psql_q -d fv2 "INSERT INTO flyway_schema_history VALUES (0, '0', 'seq', 'SQL', 'V0__seq.sql', 1, 'postgres', now(), 1, true)" >/dev/null
+DATABASE_URL=$(url fv2) run_ep migrate
+is "$rc" 0 "flyway: a history with timestamp versions: taken over"
+like "$err" "took over 6 applied migrations from flyway_schema_history" "flyway: six taken over"
+is "$(q fv2 "SELECT string_agg(m, '' ORDER BY n) FROM seq")" abcdefghi \
+	"flyway: only the rest applied, in order"
+cd "$T" || exit 1
+
+# 5. 14-digit timestamp versions in goose, golang-migrate, dbmate and
+# diesel's dated folders keep working, with a takeover.
+ts_case() {
+	local l=$1 tbl=$2 rows=$3
+	mkdir -p "$T/ts-$l/migrations"
+	cd "$T/ts-$l" || exit 1
+	printf '[database]\nurl = ${DATABASE_URL}\nwait = 5s\n' >entrypoint.ini
+	case $l in
+	goose)
+		printf -- '-- +goose Up\nCREATE TABLE ts1 (x int);\n-- +goose Down\nDROP TABLE ts1;\n' >migrations/20230101120000_a.sql
+		printf -- '-- +goose Up\nCREATE TABLE ts2 (x int);\n' >migrations/20230102120000_b.sql ;;
+	golang-migrate)
+		printf 'CREATE TABLE ts1 (x int);\n' >migrations/20230101120000_a.up.sql
+		printf 'DROP TABLE ts1;\n' >migrations/20230101120000_a.down.sql
+		printf 'CREATE TABLE ts2 (x int);\n' >migrations/20230102120000_b.up.sql
+		printf 'DROP TABLE ts2;\n' >migrations/20230102120000_b.down.sql ;;
+	dbmate)
+		printf -- '-- migrate:up\nCREATE TABLE ts1 (x int);\n-- migrate:down\nDROP TABLE ts1;\n' >migrations/20230101120000_a.sql
+		printf -- '-- migrate:up\nCREATE TABLE ts2 (x int);\n' >migrations/20230102120000_b.sql ;;
+	diesel)
+		mkdir migrations/2023-01-01-120000_a migrations/2023-01-02-120000_b
+		printf 'CREATE TABLE ts1 (x int);\n' >migrations/2023-01-01-120000_a/up.sql
+		printf 'CREATE TABLE ts2 (x int);\n' >migrations/2023-01-02-120000_b/up.sql ;;
+	esac
+	newdb "ts_${l//-/_}"
+	psql -X -q -v ON_ERROR_STOP=1 -d "ts_${l//-/_}" -c "CREATE TABLE ts1 (x int)" -c "$rows"
+	DATABASE_URL=$(url "ts_${l//-/_}") run_ep migrate
+	is "$rc" 0 "$l: 14-digit versions, the first applied by the tool: 0"
+	like "$err" "took over 1 applied migration from $tbl" "$l: the first taken over"
+	is "$(q "ts_${l//-/_}" "SELECT string_agg(version::text, ',' ORDER BY version) FROM entrypoint.migrations")" \
+		20230101120000,20230102120000 "$l: recorded under their 14-digit versions"
+	cd "$T" || exit 1
+}
+ts_case goose goose_db_version "CREATE TABLE goose_db_version (id serial PRIMARY KEY, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp DEFAULT now()); INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (20230101120000, true)"
+ts_case golang-migrate schema_migrations "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (20230101120000, false)"
+ts_case dbmate schema_migrations "CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20230101120000')"
+ts_case diesel __diesel_schema_migrations "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP); INSERT INTO __diesel_schema_migrations (version) VALUES ('20230101120000')"
+
 done_testing

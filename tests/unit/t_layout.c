@@ -87,10 +87,55 @@ test_flyway_version(void)
 	    layout_flyway_version("2", 1, &c) == 0 && a < b && b < c,
 	    "flyway: 1.2.3 < 1.10 < 2");
 	ok(layout_flyway_version("1..2", 4, &a) < 0, "flyway: empty part");
-	ok(layout_flyway_version("20230101120000", 14, &a) < 0,
-	    "flyway: a timestamp version is out of range");
-	ok(layout_flyway_version("1.2.3.4.5", 9, &a) < 0,
-	    "flyway: five parts are out of range");
+	ok(layout_flyway_version("1.2a", 4, &a) < 0, "flyway: a letter");
+	ok(layout_flyway_version("1.", 2, &a) < 0, "flyway: a trailing dot");
+	/* timestamps and long part lists: recorded, ordered by the key */
+	ok(layout_flyway_version("20230101120000", 14, &a) == 0 &&
+	    layout_flyway_version("20230101120001", 14, &b) == 0 && a != b,
+	    "flyway: timestamp versions are recorded, distinct");
+	ok(layout_flyway_version("2023.01.01.12.00.01", 19, &a) == 0 &&
+	    layout_flyway_version("2023_1_1_12_0_1", 15, &b) == 0 && a == b,
+	    "flyway: six parts, leading zeros and '_' as Flyway reads them");
+	ok(layout_flyway_version("20230101120000.0.0", 18, &a) == 0 &&
+	    layout_flyway_version("20230101120000", 14, &b) == 0 && a == b,
+	    "flyway: trailing zero parts ignored beyond the readable range");
+}
+
+/* strcmp of two versions' keys, as -1, 0 or 1 (9: not a version). */
+static int
+key_cmp(const char *x, const char *y)
+{
+	char *a = layout_flyway_key(x, strlen(x));
+	char *b = layout_flyway_key(y, strlen(y));
+	int c = a && b ? strcmp(a, b) : 0;
+
+	free(a);
+	free(b);
+	if (!a || !b)
+		return 9;
+	return c < 0 ? -1 : c > 0 ? 1 : 0;
+}
+
+static void
+test_flyway_key(void)
+{
+	is_int(key_cmp("1.9", "1.10"), -1, "key: 1.9 < 1.10");
+	is_int(key_cmp("1", "1.0.0"), 0, "key: 1 = 1.0.0");
+	is_int(key_cmp("1.01", "1.1"), 0, "key: 1.01 = 1.1 (numbers)");
+	is_int(key_cmp("1", "1.0.1"), -1, "key: 1 < 1.0.1");
+	is_int(key_cmp("0", "0.0"), 0, "key: 0 = 0.0");
+	is_int(key_cmp("0", "0.1"), -1, "key: 0 < 0.1");
+	is_int(key_cmp("2023.01.01.1200", "20230101120000"), -1,
+	    "key: 2023.01.01.1200 < 20230101120000 (first part 2023)");
+	is_int(key_cmp("20230101120000", "20230101120000.1"), -1,
+	    "key: a timestamp before its .1");
+	is_int(key_cmp("20230101120000", "3.0"), 1,
+	    "key: 20230101120000 > 3");
+	is_int(key_cmp("99999999999999999999999999", "100000000000000000000000000"),
+	    -1, "key: parts of any size, compared as numbers");
+	is_int(key_cmp("2023.12.31.2359", "2024.1.1.0"), -1,
+	    "key: dates across a year");
+	is_int(key_cmp("1..2", "1"), 9, "key: an empty part is no version");
 }
 
 static void
@@ -156,6 +201,25 @@ test_detect(void)
 	is_str(l.e[2].id, "1.10", "flyway order: 1.10 last");
 	ok(l.e[1].down_path && strstr(l.e[1].down_path, "U1.9__b.sql"),
 	    "flyway: U file is the down part");
+	layout_release(&l);
+
+	d = folder();
+	put(d, "V20230101120000__c.sql", "SELECT 3;\n");
+	put(d, "V2023.01.01.1200__b.sql", "SELECT 2;\n");
+	put(d, "V20230101120000.1__d.sql", "SELECT 4;\n");
+	put(d, "U20230101120000__c.sql", "SELECT 5;\n");
+	put(d, "V1__a.sql", "SELECT 1;\n");
+	put(d, "R__r.sql", "SELECT 6;\n");
+	is_int(list(d, LAYOUT_AUTO, &l), 0, "flyway timestamp versions list");
+	ok(l.n == 5 && strcmp(l.e[0].id, "1") == 0 &&
+	    strcmp(l.e[1].id, "2023.01.01.1200") == 0 &&
+	    strcmp(l.e[2].id, "20230101120000") == 0 &&
+	    strcmp(l.e[3].id, "20230101120000.1") == 0 &&
+	    strstr(l.e[4].path, "R__r.sql") != NULL,
+	    "flyway: in Flyway's order, repeatable last");
+	ok(l.n == 5 && l.e[2].down_path &&
+	    strstr(l.e[2].down_path, "U20230101120000__c.sql"),
+	    "flyway: the undo file joins its timestamp version");
 	layout_release(&l);
 
 	d = folder();
@@ -394,6 +458,7 @@ main(void)
 		return 2;
 	}
 	test_flyway_version();
+	test_flyway_key();
 	test_detect();
 	test_refusals();
 	test_goose_load();

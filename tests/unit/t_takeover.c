@@ -72,9 +72,9 @@ test_goose(void)
 {
 	struct migset s;
 	const char *d = folder();
-	struct takeover_row r1[] = { { "0", "skip" }, { "1", "applied" },
-		{ "2", "applied" }, { "3", "applied" }, { "3", "reverted" } };
-	struct takeover_row r2[] = { { "1", "applied" }, { "7", "applied" } };
+	struct takeover_row r1[] = { { "0", "skip", NULL }, { "1", "applied", NULL },
+		{ "2", "applied", NULL }, { "3", "applied", NULL }, { "3", "reverted", NULL } };
+	struct takeover_row r2[] = { { "1", "applied", NULL }, { "7", "applied", NULL } };
 
 	put(d, "00001_a.sql", "-- +goose Up\nSELECT 1;\n");
 	put(d, "00002_b.sql", "-- +goose Up\nSELECT 2;\n");
@@ -94,8 +94,8 @@ test_golang(void)
 {
 	struct migset s;
 	const char *d = folder();
-	struct takeover_row ok_row[] = { { "20", "applied" } };
-	struct takeover_row dirty[] = { { "20", "dirty" } };
+	struct takeover_row ok_row[] = { { "20", "applied", NULL } };
+	struct takeover_row dirty[] = { { "20", "dirty", NULL } };
 
 	put(d, "10_a.up.sql", "SELECT 1;\n");
 	put(d, "20_b.1.0.up.sql", "SELECT 2;\n");
@@ -115,12 +115,12 @@ test_flyway(void)
 {
 	struct migset s;
 	const char *d = folder();
-	struct takeover_row base[] = { { "1.9", "baseline" },
-		{ "1.10", "applied" } };
-	struct takeover_row failed[] = { { "1.1", "applied" },
-		{ "1.9", "failed" } };
-	struct takeover_row undo[] = { { "1.1", "applied" },
-		{ "1.9", "applied" }, { "1.9", "reverted" } };
+	struct takeover_row base[] = { { "1.9", "baseline", NULL },
+		{ "1.10", "applied", NULL } };
+	struct takeover_row failed[] = { { "1.1", "applied", NULL },
+		{ "1.9", "failed", NULL } };
+	struct takeover_row undo[] = { { "1.1", "applied", NULL },
+		{ "1.9", "applied", NULL }, { "1.9", "reverted", NULL } };
 
 	put(d, "V1.1__a.sql", "SELECT 1;\n");
 	put(d, "V1.9__b.sql", "SELECT 2;\n");
@@ -142,11 +142,11 @@ test_prisma_sql_migrate(void)
 {
 	struct migset s;
 	const char *d = folder();
-	struct takeover_row p[] = { { "20230101000000_a", "applied" },
-		{ "20230102000000_b", "reverted" },
-		{ "20230102000000_b", "applied" } };
-	struct takeover_row pf[] = { { "20230101000000_a", "failed" } };
-	struct takeover_row sm[] = { { "2-b.sql", "applied" } };
+	struct takeover_row p[] = { { "20230101000000_a", "applied", NULL },
+		{ "20230102000000_b", "reverted", NULL },
+		{ "20230102000000_b", "applied", NULL } };
+	struct takeover_row pf[] = { { "20230101000000_a", "failed", NULL } };
+	struct takeover_row sm[] = { { "2-b.sql", "applied", NULL } };
 
 	put(d, "20230101000000_a/migration.sql", "SELECT 1;\n");
 	put(d, "20230102000000_b/migration.sql", "SELECT 2;\n");
