@@ -159,6 +159,20 @@ bad:
 	return NULL;
 }
 
+/* A negative number from a 62-bit FNV-1a hash of s: a recorded version
+ * no readable one can take. */
+static long long
+hashed_version(const char *s)
+{
+	unsigned long long h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return -(long long)(h & 0x3fffffffffffffffULL) - 1;
+}
+
 /*
  * The bigint a Flyway version is recorded under.  Up to 4 parts, the
  * first below 9000000, the others below 10000: readable, in Flyway's
@@ -173,7 +187,6 @@ layout_flyway_version(const char *v, size_t len, long long *out)
 		10000LL, 1LL };
 	char *key = layout_flyway_key(v, len);
 	const char *p;
-	unsigned long long h = 0xcbf29ce484222325ULL;
 	long long r = 0, part;
 	size_t k = 0, n;
 	int fits = 1;
@@ -194,23 +207,32 @@ layout_flyway_version(const char *v, size_t len, long long *out)
 		if (*p == '.')
 			p++;
 	}
-	if (!fits) {
-		for (p = key; *p; p++) {
-			h ^= (unsigned char)*p;
-			h *= 0x100000001b3ULL;
-		}
-		r = -(long long)(h & 0x3fffffffffffffffULL) - 1;
-	}
+	if (!fits)
+		r = hashed_version(key);
 	free(key);
 	*out = r;
 	return 0;
 }
 
+int
+layout_keyed(enum layout_format f)
+{
+	return f == LAYOUT_FLYWAY || f == LAYOUT_SQL_MIGRATE ||
+	    f == LAYOUT_PRISMA;
+}
+
 char *
-layout_sort_key(long long version, const char *name)
+layout_sort_key(enum layout_format fmt, long long version, const char *name)
 {
 	const char *sep;
 
+	if (fmt == LAYOUT_SQL_MIGRATE && version >= 0)
+		return xasprintf("%020lld", version);
+	if (fmt == LAYOUT_PRISMA && version >= 0)
+		return xasprintf("%lld_%s", version, name ? name : "");
+	if (fmt != LAYOUT_FLYWAY)
+		return xasprintf("!%020llu", (unsigned long long)version ^
+		    0x8000000000000000ULL);
 	if (layout_repeatable(version))
 		return xasprintf("~%019lld", version);
 	if (name && (name[0] == 'V' || name[0] == 'U') &&
@@ -693,6 +715,9 @@ list_markers(const char *dir, struct raw *r, size_t n,
 		e->path = xasprintf("%s/%s", dir, f);
 		e->id = fmt == LAYOUT_GOOSE ? xasprintf("%lld", v) :
 		    xstrdup(f);
+		/* sql-migrate's byId: the number, then the whole id */
+		if (fmt == LAYOUT_SQL_MIGRATE)
+			e->key = xasprintf("%020lld %s", v, f);
 	}
 	return 0;
 }
@@ -742,7 +767,8 @@ number_repeatables(struct layout *l, size_t nrep)
 	for (i = 0; i < k; i++) {
 		rep[i]->version = LAYOUT_REPEATABLE + (long long)i;
 		rep[i]->version_str = xasprintf("%lld", rep[i]->version);
-		rep[i]->key = layout_sort_key(rep[i]->version, NULL);
+		rep[i]->key = layout_sort_key(LAYOUT_FLYWAY, rep[i]->version,
+		    NULL);
 	}
 	free(rep);
 }
@@ -868,6 +894,8 @@ list_folders(const char *dir, struct raw *r, size_t n,
 		e->version_str = xstrdup(digits);
 		e->name = xstrdup(*us ? us + 1 : f);
 		e->id = fmt == LAYOUT_DIESEL ? xstrdup(digits) : xstrdup(f);
+		if (fmt == LAYOUT_PRISMA)
+			e->key = xstrdup(f);	/* Prisma: by folder name */
 		if (fmt == LAYOUT_DIESEL) {
 			p = xasprintf("%s/%s/down.sql", dir, f);
 			if (file_exists(p))
@@ -894,6 +922,20 @@ join_versions(struct layout *l, char *err, size_t errsz)
 	size_t i, j = 0;
 
 	qsort(l->e, l->n, sizeof(*l->e), entry_cmp);
+	/* Several migrations of one number, each its own (sql-migrate
+	 * orders them by file name, Prisma by folder name: the key): the
+	 * first keeps the number, the others are recorded under a hash of
+	 * their id. */
+	for (i = l->n; i-- > 1 && (l->format == LAYOUT_SQL_MIGRATE ||
+	    l->format == LAYOUT_PRISMA);) {
+		struct layout_entry *b = &l->e[i];
+
+		if (b->version != l->e[i - 1].version)
+			continue;
+		free(b->version_str);
+		b->version = hashed_version(b->id);
+		b->version_str = xasprintf("%lld", b->version);
+	}
 	for (i = 0; i < l->n; i++) {
 		struct layout_entry *a = &l->e[i];
 		struct layout_entry *b = i + 1 < l->n ? &l->e[i + 1] : NULL;

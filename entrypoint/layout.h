@@ -105,11 +105,19 @@ char *layout_flyway_key(const char *v, size_t len);
 int layout_flyway_version(const char *v, size_t len, long long *out);
 
 /*
- * The order key of a migration of a Flyway folder, from what a record
- * holds too (its version and name "V1.2__desc"): the version's key, a
- * repeatable one after every version, anything else first.  Caller frees.
+ * The order key of a migration of a keyed folder (layout_keyed()) from
+ * what a record holds (its version and name): Flyway's version key read
+ * from "V1.2__desc", a repeatable one after every version; sql-migrate's
+ * number; Prisma's folder name; a hashed version first.  Caller frees.
  */
-char *layout_sort_key(long long version, const char *name);
+char *layout_sort_key(enum layout_format fmt, long long version,
+    const char *name);
+
+/*
+ * Is a layout ordered by layout_entry.key (Flyway; sql-migrate and
+ * Prisma, whose migrations may share a number) rather than by version?
+ */
+int layout_keyed(enum layout_format f);
 
 /*
  * Flyway's checksum of a script, as flyway_schema_history records it: a

@@ -127,7 +127,7 @@ migset_find(struct migset *s, long long version)
 	struct mig key;
 	size_t i;
 
-	if (s->lay.format == LAYOUT_FLYWAY) {	/* ordered by key */
+	if (layout_keyed(s->lay.format)) {	/* ordered by key */
 		for (i = 0; i < s->n; i++)
 			if (s->m[i].f.version == version)
 				return &s->m[i];
@@ -426,8 +426,8 @@ migset_add_row(struct migset *s, const struct migrow *r)
 	struct mig *m;
 	long v;
 
-	/* Flyway versions beyond the readable range are negative */
-	if (parse_long(r->version, s->lay.format == LAYOUT_FLYWAY ? LONG_MIN :
+	/* hashed versions (layout.h) are negative */
+	if (parse_long(r->version, layout_keyed(s->lay.format) ? LONG_MIN :
 	    0, LONG_MAX, &v) < 0)
 		return log_error("invalid version \"%s\" in the migrations "
 		    "table", r->version);
@@ -435,8 +435,8 @@ migset_add_row(struct migset *s, const struct migrow *r)
 	if (!m) {
 		m = mig_push(s);
 		m->f.version = v;
-		if (s->lay.format == LAYOUT_FLYWAY)
-			m->key = layout_sort_key(v, r->name);
+		if (layout_keyed(s->lay.format))
+			m->key = layout_sort_key(s->lay.format, v, r->name);
 	}
 	m->has_row = 1;
 	m->row_name = r->name;

@@ -69,7 +69,7 @@ ok "gate: it ran" test -e web.ran
 unlike "$err" 'pending' "gate: nothing said to be pending"
 run_ep check
 is "$rc" 0 "check: 0"
-like "$out" 'ok  pending +0 pending' "check: 0 pending"
+like "$out" 'ok +pending +0 pending' "check: 0 pending"
 is "$(q gate "SELECT count(*) FROM pg_namespace WHERE nspname = 'entrypoint'")" 0 \
 	"gate and check wrote nothing"
 # one migration short of the whole chain: still pending, still refused
@@ -82,7 +82,7 @@ is "$rc" 75 "gate: one migration not applied by goose: 75"
 like "$err" '1 migration is pending' "gate: says how many"
 ok "gate: it did not start" test ! -e web.ran
 DATABASE_URL=$(url gate2) run_ep check
-like "$out" 'ok  pending +1 pending' "check: 1 pending"
+like "$out" 'ok +pending +1 pending' "check: 1 pending"
 cd "$T" || exit 1
 
 # 2. A FIFO where a migration file is: refused by name, at once.
@@ -234,5 +234,55 @@ ts_case goose goose_db_version "CREATE TABLE goose_db_version (id serial PRIMARY
 ts_case golang-migrate schema_migrations "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (20230101120000, false)"
 ts_case dbmate schema_migrations "CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20230101120000')"
 ts_case diesel __diesel_schema_migrations "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP); INSERT INTO __diesel_schema_migrations (version) VALUES ('20230101120000')"
+
+# 6. Several migrations of one number: sql-migrate orders them by number
+# then by the whole file name, Prisma by folder name; each applies once.
+SQLMIGRATE=$(command -v sql-migrate || true)
+mkdir -p "$T/dup/sm" "$T/dup/pr"
+cd "$T/dup" || exit 1
+for x in 1-a 2-b 2-a 02-c 3-a; do
+	printf -- "-- +migrate Up\nINSERT INTO seq (m) VALUES ('%s');\n-- +migrate Down\nDELETE FROM seq WHERE m = '%s';\n" "$x" "$x" >"sm/$x.sql"
+done
+printf -- "-- +migrate Up\nCREATE TABLE seq (n serial, m text);\n" >sm/0-seq.sql
+printf '[database]\nurl = ${DATABASE_URL}\nwait = 5s\nmigrations = sm\n' >sm.ini
+newdb dup_sm
+DATABASE_URL=$(url dup_sm) run_ep -c sm.ini migrate
+is "$rc" 0 "sql-migrate: one number, several files: applies"
+is "$(q dup_sm "SELECT string_agg(m, ' ' ORDER BY n) FROM seq")" "1-a 02-c 2-a 2-b 3-a" \
+	"sql-migrate: by number, then by file name"
+DATABASE_URL=$(url dup_sm) run_ep -c sm.ini migrate
+like "$err" "nothing to apply" "sql-migrate: each recorded once, nothing again"
+if [ -n "$SQLMIGRATE" ]; then
+	newdb dup_sm2
+	printf 'e:\n  dialect: postgres\n  datasource: host=%s port=%s user=postgres dbname=dup_sm2 sslmode=disable\n  dir: %s\n' \
+		"$PGDIR" "$PGPORT" "$T/dup/sm" >dbconfig.yml
+	"$SQLMIGRATE" up -config=dbconfig.yml -env=e -limit=4 >/dev/null 2>tool.err ||
+		fail "sql-migrate up failed: $(tail -n 3 tool.err)"
+	is "$(q dup_sm2 "SELECT string_agg(m, ' ' ORDER BY n) FROM seq")" "1-a 02-c 2-a" \
+		"sql-migrate itself applies them in that order"
+	DATABASE_URL=$(url dup_sm2) run_ep -c sm.ini migrate
+	is "$rc" 0 "sql-migrate: its history taken over"
+	like "$err" "took over 4 applied migrations from gorp_migrations" "sql-migrate: four taken over"
+	is "$(q dup_sm2 "SELECT string_agg(m, ' ' ORDER BY n) FROM seq")" "1-a 02-c 2-a 2-b 3-a" \
+		"sql-migrate: the rest applied once each, in order"
+else
+	pass "sql-migrate is not installed: skipped # SKIP"
+fi
+
+for x in 20230101000000_b 20230101000000_a 20221231000000_z; do
+	mkdir -p "pr/$x"
+	printf "INSERT INTO seq (m) VALUES ('%s');\n" "${x#*_}" >"pr/$x/migration.sql"
+done
+mkdir -p pr/20200101000000_seq
+printf 'CREATE TABLE seq (n serial, m text);\n' >pr/20200101000000_seq/migration.sql
+printf '[database]\nurl = ${DATABASE_URL}\nwait = 5s\nmigrations = pr\n' >pr.ini
+newdb dup_pr
+DATABASE_URL=$(url dup_pr) run_ep -c pr.ini migrate
+is "$rc" 0 "prisma: two folders of one timestamp: applies"
+is "$(q dup_pr "SELECT string_agg(m, ' ' ORDER BY n) FROM seq")" "z a b" \
+	"prisma: by folder name"
+DATABASE_URL=$(url dup_pr) run_ep -c pr.ini migrate
+like "$err" "nothing to apply" "prisma: each recorded once"
+cd "$T" || exit 1
 
 done_testing

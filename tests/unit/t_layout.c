@@ -267,6 +267,37 @@ test_refusals(void)
 	ok(strstr(err, "notes") != NULL, "the folder is named");
 
 	d = folder();
+	put(d, "2-b.sql", "-- +migrate Up\nSELECT 1;\n");
+	put(d, "10-a.sql", "-- +migrate Up\nSELECT 1;\n");
+	put(d, "2-a.sql", "-- +migrate Up\nSELECT 1;\n");
+	put(d, "02-c.sql", "-- +migrate Up\nSELECT 1;\n");
+	is_int(list(d, LAYOUT_AUTO, &l), 0,
+	    "sql-migrate: one number, several files: listed");
+	ok(l.n == 4 && strcmp(l.e[0].id, "02-c.sql") == 0 &&
+	    strcmp(l.e[1].id, "2-a.sql") == 0 &&
+	    strcmp(l.e[2].id, "2-b.sql") == 0 &&
+	    strcmp(l.e[3].id, "10-a.sql") == 0,
+	    "sql-migrate: by number, then by whole id (its byId)");
+	ok(l.n == 4 && l.e[0].version == 2 && l.e[1].version < 0 &&
+	    l.e[2].version < 0 && l.e[1].version != l.e[2].version &&
+	    l.e[3].version == 10,
+	    "sql-migrate: the first keeps the number, the others distinct");
+	layout_release(&l);
+
+	d = folder();
+	put(d, "20230101000000_b/migration.sql", "SELECT 1;\n");
+	put(d, "20230101000000_a/migration.sql", "SELECT 1;\n");
+	put(d, "20221231000000_z/migration.sql", "SELECT 1;\n");
+	is_int(list(d, LAYOUT_AUTO, &l), 0,
+	    "prisma: two folders of one timestamp: listed");
+	ok(l.n == 3 && strcmp(l.e[0].id, "20221231000000_z") == 0 &&
+	    strcmp(l.e[1].id, "20230101000000_a") == 0 &&
+	    strcmp(l.e[2].id, "20230101000000_b") == 0 &&
+	    l.e[1].version != l.e[2].version,
+	    "prisma: by folder name, each its own record");
+	layout_release(&l);
+
+	d = folder();
 	put(d, "V1__a.sql", "SELECT 1;\n");
 	put(d, "V1.0__b.sql", "SELECT 1;\n");
 	is_int(list(d, LAYOUT_AUTO, &l), -1, "flyway 1 and 1.0 collide");
