@@ -194,8 +194,8 @@ layout_flyway_version(const char *v, size_t len, long long *out)
 	if (!key)
 		return -1;
 	for (p = key; *p && fits; k++) {
-		n = (size_t)((p[0] - '0') * 100 + (p[1] - '0') * 10 +
-		    (p[2] - '0'));
+		n = (size_t)(p[0] - '0') * 100 + (size_t)(p[1] - '0') * 10 +
+		    (size_t)(p[2] - '0');
 		p += 3;
 		part = n <= 7 ? strtoll(p, NULL, 10) : LLONG_MAX;
 		if (k >= 4 || (k == 0 && part >= 9000000) ||

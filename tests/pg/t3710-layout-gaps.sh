@@ -104,11 +104,12 @@ fifo_case() {
 	is "$rc" 65 "$name: check refuses it too (65)"
 	cd "$T" || exit 1
 }
-fifo_case dbmate dbmate "$(cd "$T" && write_chain dbmate "$T/probe" 4 "$T/probe.ref" && ls "$T/probe" | sed -n 3p)"
-fifo_case diesel-up diesel "$(write_chain diesel "$T/probe2" 4 "$T/probe2.ref" && ls "$T/probe2" | sed -n 2p)/up.sql"
-fifo_case diesel-down diesel "$(ls "$T/probe2" | sed -n 2p)/down.sql"
-fifo_case prisma prisma "$(write_chain prisma "$T/probe3" 4 "$T/probe3.ref" && ls "$T/probe3" | grep _ | sed -n 2p)/migration.sql"
-fifo_case flyway-conf flyway "$(write_chain flyway "$T/probe4" 4 "$T/probe4.ref" && ls "$T/probe4" | grep '^V' | sed -n 2p).conf"
+# migration 2 (or 1) of each chain, named as lib-layouts.sh names it
+fifo_case dbmate dbmate "$(chain_version dbmate 2)_m2.sql"
+fifo_case diesel-up diesel "$(chain_version diesel 1)_m1/up.sql"
+fifo_case diesel-down diesel "$(chain_version diesel 1)_m1/down.sql"
+fifo_case prisma prisma "$(chain_id prisma 1)/migration.sql"
+fifo_case flyway-conf flyway "V$(chain_version flyway 1)__m1.sql.conf"
 
 # 3. Flyway: after a takeover, a repeatable migration whose checksum
 # matches its last row is applied; one whose file changed runs again.
@@ -184,7 +185,7 @@ psql -X -q -v ON_ERROR_STOP=1 -d fv2 -f migrations/V0__seq.sql
 history_rows flyway fv2 "$T/fv/migrations" 0
 k=1
 for x in a b c d e; do
-	v=$(cd migrations && ls | sed -n "s/^V\(.*\)__$x\.sql$/\1/p")
+	v=$(for y in $FV; do [ "${y%%:*}" = "$x" ] && echo "${y#*:}"; done)
 	psql -X -q -v ON_ERROR_STOP=1 -d fv2 -f "migrations/V${v}__$x.sql" \
 		-c "INSERT INTO flyway_schema_history VALUES ($k, '$v', '$x', 'SQL', 'V${v}__$x.sql', 1, 'postgres', now(), 1, true)"
 	k=$((k + 1))
