@@ -23,6 +23,8 @@ SRCS = \
 	entrypoint/locks.c \
 	entrypoint/miglocks.c \
 	entrypoint/migplan.c \
+	entrypoint/layout.c \
+	entrypoint/takeover.c \
 	entrypoint/audit.c \
 	entrypoint/history.c \
 	entrypoint/pty.c \

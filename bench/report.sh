@@ -12,8 +12,8 @@
 # build/entrypoint-static), HELPERS (default build/helpers), OUT (default
 # BENCHMARKS.md), DIST (make dist's artifacts, listed with their sizes,
 # default dist); the knobs of pid1.sh (RUNS, ORPHANS) and of migrate.sh
-# (N, MRUNS for its RUNS, SERIES, SERIES_RUNS) and of plan.sh (PRUNS for its
-# RUNS) pass through.
+# (N, MRUNS for its RUNS, SERIES, SERIES_RUNS), of plan.sh (PRUNS for its
+# RUNS) and of layouts.sh (LN for its N, LRUNS for its RUNS) pass through.
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
@@ -45,7 +45,7 @@ loadavg() {
 
 # --- the run ---------------------------------------------------------------
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
-t_pid1=0 t_migrate=0
+t_pid1=0 t_migrate=0 t_layouts=0
 t0=$SECONDS
 load0=$(loadavg)
 echo "bench/report.sh: PID 1 (bench/pid1.sh) ..." >&2
@@ -66,9 +66,16 @@ t_plan=$((SECONDS - t0 - t_pid1 - t_migrate))
 echo "bench/report.sh: output and recording (bench/record.sh) ..." >&2
 EP=$EP bash "$SRCDIR/bench/record.sh" >"$W/record.txt" 2>&1
 record_rc=$?
+t_record=$((SECONDS - t0 - t_pid1 - t_migrate - t_plan))
+echo "bench/report.sh: other tools' layouts (bench/layouts.sh) ..." >&2
+EP=$EP N=${LN:-300} RUNS=${LRUNS:-1} bash "$SRCDIR/bench/layouts.sh" \
+	>"$W/layouts.txt" 2>&1
+layouts_rc=$?
 load2=$(loadavg)
 took=$((SECONDS - t0))
-cat "$W/pid1.txt" "$W/migrate.txt" "$W/plan.txt" "$W/record.txt" >&2
+t_layouts=$((took - t_pid1 - t_migrate - t_plan - t_record))
+cat "$W/pid1.txt" "$W/migrate.txt" "$W/plan.txt" "$W/record.txt" \
+	"$W/layouts.txt" >&2
 
 # --- parsing ---------------------------------------------------------------
 # pid1.sh's table: "init startup+ms RSSkB reapms" rows after the header.
@@ -359,6 +366,17 @@ $(cat "$W/record.txt")
 |---|---|
 $(artifacts_table)
 
+## Folders written for other tools
+
+A chain of ${LN:-300} migrations in each tool's layout (our own fixtures,
+tests/pg/lib-layouts.sh: tables, dollar-quoted functions, CREATE INDEX
+CONCURRENTLY outside a transaction, ALTER TABLE and views), applied on a
+fresh database by \`entrypoint migrate\` (dev build) and by psql file by file
+(one \`psql -X -1 -v ON_ERROR_STOP=1 -f\` per migration, without -1 for the
+non-transactional ones), median of ${LRUNS:-1} run(s), in ${t_layouts} s:
+
+$(grep '^|' "$W/layouts.txt")
+
 ## How to reproduce
 
 Build the binaries (\`make && make static\`), then:
@@ -372,6 +390,7 @@ Build the binaries (\`make && make static\`), then:
 | the series and the plot | \`bash bench/migrate.sh\` (SERIES="$(m series)", SERIES_RUNS=$(m series_runs)) writes build/bench/noop.dat and bench/noop-migrate.png |
 | the plot alone, from the data | \`gnuplot -e "dat='build/bench/noop.dat'; out='bench/noop-migrate.png'" bench/noop-migrate.gp\` |
 | output and recording | \`bash bench/record.sh\` (SIZE=128 MiB, RUNS=5) |
+| other tools' layouts | \`bash bench/layouts.sh\` (N=${LN:-300}, RUNS=${LRUNS:-1}; EP=build/entrypoint) |
 | binary size | \`make static && stat -c %s build/entrypoint-static\` |
 | release artifacts | \`make dist dist-image && stat -c '%s %n' dist/*\`; \`podman image inspect --format '{{.Size}}' entrypoint:VERSION-ARCH\` |
 
@@ -391,6 +410,8 @@ $(cat "$W/pid1.txt")
 $(cat "$W/migrate.txt")
 
 $(cat "$W/plan.txt")
+
+$(cat "$W/layouts.txt")
 \`\`\`
 
 </details>
@@ -398,4 +419,4 @@ EOF
 } >"$OUT"
 echo "bench/report.sh: wrote $OUT (${took} s)" >&2
 [ "$pid1_rc" = 0 ] && [ "$migrate_rc" = 0 ] && [ "$plan_rc" = 0 ] &&
-	[ "$record_rc" = 0 ]
+	[ "$record_rc" = 0 ] && [ "$layouts_rc" = 0 ]

@@ -83,6 +83,7 @@ struct config {
 		char *url;		/* NULL when not set */
 		long wait_ms;		/* default 60s */
 		char *migrations;	/* default "migrations" */
+		char *format;		/* layout of the folder (layout.h) */
 		char *schema;		/* default "entrypoint" */
 		long lock_timeout_ms;	/* default 5m */
 		long ddl_lock_timeout_ms;	/* default 10s */

@@ -38,6 +38,7 @@
 #include "migsession.h"
 #include "migset.h"
 #include "sig.h"
+#include "takeover.h"
 #include "util.h"
 
 /* What one `entrypoint migrate ...` asked for. */
@@ -128,8 +129,7 @@ mig_up(struct migrate *mg)
 			code = EXIT_DATAERR;
 	}
 	top = migset_top(set);
-	if (!code && np > 0 && top && set->m[pend[0]].f.version <
-	    top->f.version)
+	if (!code && np > 0 && top && migset_cmp(&set->m[pend[0]], top) < 0)
 		log_warn("migration %s is older than the latest applied (%s); "
 		    "applying it anyway", mig_label(&set->m[pend[0]]),
 		    mig_label(top));
@@ -389,7 +389,8 @@ status_line(const struct migset *set, const struct mig *m)
 	case ST_APPLIED:
 	case ST_BASELINE:
 		printf("%-8s %-40s %s%s%s\n", name, label, m->applied_at,
-		    *m->release ? "  release " : "", m->release);
+		    !*m->release ? "" : starts_with(m->release,
+		    TAKEOVER_RELEASE) ? "  " : "  release ", m->release);
 		break;
 	case ST_CHANGED:
 		printf("%-8s %-40s %s  the file differs from what was "
@@ -679,6 +680,9 @@ run(struct migrate *mg, char **argv)
 		code = code ? code : a;
 		snprintf(mg->ses.run_id, sizeof(mg->ses.run_id), "%s", ar.id);
 	}
+	if (!code && (f & MIG_DB) && (mg->cmd->fn == mig_up ||
+	    mg->cmd->fn == mig_plan || mg->cmd->fn == mig_status))
+		code = takeover_run(&mg->ses, mg->cmd->fn == mig_up);
 	if (!code && (f & MIG_CLEAN))
 		code = migset_check_history(&mg->set);
 	if (!code)
@@ -705,6 +709,7 @@ migrate_init(struct migrate *mg, const struct config *cfg)
 	memset(mg, 0, sizeof(*mg));
 	mg->cfg = cfg;
 	migset_init(&mg->set, migrations_dir(cfg));
+	mg->set.format = cfg->database.format;
 	mg->ses.cfg = cfg;
 	mg->ses.set = &mg->set;
 }
@@ -816,6 +821,10 @@ migrate_gate(const struct config *cfg, enum require_migrations mode,
 	for (;;) {
 		if (!code)
 			code = migsession_read(&mg.ses);
+		/* another tool's history counts as applied, as in status:
+		 * in memory only, nothing written */
+		if (!code)
+			code = takeover_run(&mg.ses, 0);
 		if (code)
 			break;
 		migset_count(&mg.set, &c);
@@ -880,6 +889,9 @@ migrate_check(const struct config *cfg, migrate_check_fn *step, void *arg)
 		code = migsession_read(&mg.ses);
 	}
 	step(arg, "database", code, text);
+	/* another tool's history counts as applied (nothing written) */
+	if (!code)
+		code = takeover_run(&mg.ses, 0);
 	if (!code && !worst) {
 		step(arg, "history", -1, NULL);
 		code = migset_check_history(&mg.set);

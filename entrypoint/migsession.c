@@ -745,6 +745,8 @@ apply_tx(struct migsession *ses, struct mig *m, size_t i, size_t total)
 	p.pipeline = 1;
 	plan_open(&p, ses, &m->f.up);
 	plan_add_section(&p, &m->f.up, m->f.up.nlead, 1);
+	if (m->has_row)		/* a repeatable one applied again */
+		plan_add(&p, ses->q_forget, 1, params, NULL);
 	plan_close(&p, &m->f.up, ses->q_record, 5, params, &rec);
 	for (attempt = 0;; attempt++) {
 		miglock_arm(ses, attempt);
@@ -794,6 +796,8 @@ record_running(struct migsession *ses, const struct mig *m)
 	memset(&pre, 0, sizeof(pre));
 	pre.pipeline = 1;
 	plan_settings(&pre, ses, 0);
+	if (m->has_row)		/* a repeatable one applied again */
+		plan_add(&pre, ses->q_forget, 1, params, NULL);
 	plan_add(&pre, ses->q_running, 5, params, NULL);
 	if (db_run(&ses->db, pre.st, pre.n, 1, &o) < 0)
 		code = own_failure(ses, "could not record the migration as "

@@ -37,8 +37,10 @@ mig_state(const struct mig *m)
 		return ST_BASELINE;	/* a marker: no file expected */
 	if (!m->has_file)
 		return ST_MISSING;
-	if (strcmp(m->row_checksum, m->f.checksum) != 0)
-		return ST_CHANGED;
+	if (strcmp(m->row_checksum, m->f.checksum) != 0)	/* a repeatable
+		   one (layout.h) runs again when it changed */
+		return layout_repeatable(m->f.version) ? ST_PENDING :
+		    ST_CHANGED;
 	return strcmp(m->status, "baseline") == 0 ? ST_BASELINE : ST_APPLIED;
 }
 
@@ -70,8 +72,11 @@ migset_release(struct migset *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < s->n; i++) {
 		sqlfile_release(&s->m[i].f);
+		free(s->m[i].key);
+	}
+	layout_release(&s->lay);
 	free(s->m);
 	s->m = NULL;
 	s->n = s->cap = s->nsorted = 0;
@@ -92,8 +97,23 @@ mig_push(struct migset *s)
 	return m;
 }
 
+int
+migset_cmp(const struct mig *x, const struct mig *y)
+{
+	if (x->key && y->key)
+		return strcmp(x->key, y->key);
+	return x->f.version < y->f.version ? -1 :
+	    x->f.version > y->f.version;
+}
+
 static int
 mig_cmp(const void *a, const void *b)
+{
+	return migset_cmp(a, b);
+}
+
+static int
+version_cmp(const void *a, const void *b)
 {
 	const struct mig *x = a, *y = b;
 
@@ -105,10 +125,17 @@ struct mig *
 migset_find(struct migset *s, long long version)
 {
 	struct mig key;
+	size_t i;
 
+	if (layout_keyed(s->lay.format)) {	/* ordered by key */
+		for (i = 0; i < s->n; i++)
+			if (s->m[i].f.version == version)
+				return &s->m[i];
+		return NULL;
+	}
 	memset(&key, 0, sizeof(key));
 	key.f.version = version;
-	return bsearch(&key, s->m, s->nsorted, sizeof(*s->m), mig_cmp);
+	return bsearch(&key, s->m, s->nsorted, sizeof(*s->m), version_cmp);
 }
 
 struct entry {
@@ -198,7 +225,7 @@ list_dir(const char *dir, struct entry **out, size_t *nout)
 		r = sqlfile_parse_name(de->d_name, &x.version, &x.version_str,
 		    &x.name, &x.kind, err, sizeof(err));
 		if (r == 0)
-			continue;
+			continue;	/* layout_list() judged the others */
 		if (r > 0 && !usable(dir, de, err, sizeof(err))) {
 			free(x.version_str);
 			free(x.name);
@@ -224,6 +251,72 @@ list_dir(const char *dir, struct entry **out, size_t *nout)
 	return code;
 }
 
+/*
+ * A folder in another tool's layout: one migration per layout entry, in
+ * that tool's order.  Return 0 or EXIT_DATAERR after logging.
+ */
+static int
+list_layout(struct migset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->lay.n; i++) {
+		const struct layout_entry *e = &s->lay.e[i];
+		struct mig *m = mig_push(s);
+
+		m->has_file = 1;
+		m->f.version = e->version;
+		m->key = e->key ? xstrdup(e->key) : NULL;
+		m->f.version_str = xstrdup(e->version_str);
+		m->f.name = xstrdup(e->name);
+		m->f.path = xstrdup(e->path);
+		m->f.down_path = e->down_path ? xstrdup(e->down_path) : NULL;
+	}
+	s->nfiles = s->nsorted = s->n;
+	return 0;
+}
+
+/*
+ * Detect the layout; log what it ignores.  Return 0 for entrypoint's own
+ * (dbmate) layout, 1 for another tool's (listed in s->lay), or an exit
+ * code after logging.
+ */
+static int
+find_layout(struct migset *s)
+{
+	enum layout_format want = LAYOUT_AUTO;
+	char err[1024];
+	size_t i;
+	int r;
+
+	if (s->format && *s->format && layout_from_name(s->format, &want) < 0) {
+		log_error("invalid [database] format \"%s\" (want auto, "
+		    "dbmate, golang-migrate, goose, sql-migrate, flyway, diesel "
+		    "or prisma)", s->format);
+		return EXIT_CONFIG;
+	}
+	r = layout_list(s->dir, want, &s->lay, err, sizeof(err));
+	if (r == -2)
+		return 0;	/* list_dir() says why */
+	if (r < 0 && s->lay.format == LAYOUT_DBMATE &&
+	    strstr(err, "invalid migration file name"))
+		return 0;	/* list_dir() names every bad file */
+	if (r < 0) {
+		log_error("%s", err);
+		return EXIT_DATAERR;
+	}
+	for (i = 0; i < s->lay.warnings.n; i++)
+		log_warn("%s", s->lay.warnings.v[i]);
+	if (s->lay.format == LAYOUT_DBMATE) {
+		layout_release(&s->lay);
+		s->lay.format = LAYOUT_DBMATE;
+		return 0;
+	}
+	log_debug("migrations in %s/ read in the %s layout", s->dir,
+	    layout_name(s->lay.format));
+	return 1;
+}
+
 /* See migset.h: a migration is a single file or an .up/.down pair. */
 int
 migset_list(struct migset *s)
@@ -231,9 +324,14 @@ migset_list(struct migset *s)
 	struct entry *e;
 	size_t ne, i, j;
 	struct mig *m;
-	int code = list_dir(s->dir, &e, &ne);
+	int code = find_layout(s);
 
 	s->listed = 1;
+	if (code == 1)
+		return s->code = list_layout(s);
+	if (code)
+		return s->code = code;
+	code = list_dir(s->dir, &e, &ne);
 	for (i = 0; i < ne; i = j) {
 		j = i + 1;
 		while (j < ne && e[j].version == e[i].version)
@@ -284,9 +382,15 @@ migset_step(void *arg)
 
 	for (; s->nread < s->nfiles && s->nread < stop; s->nread++) {
 		struct sqlfile *f = &s->m[s->nread].f;
+		int r;
 
-		if (sqlfile_read(f, f->path, f->down_path, err,
-		    sizeof(err)) < 0) {
+		if (s->lay.format > LAYOUT_DBMATE)
+			r = layout_load(s->lay.format, &s->lay.e[s->nread], f,
+			    err, sizeof(err));
+		else
+			r = sqlfile_read(f, f->path, f->down_path, err,
+			    sizeof(err));
+		if (r < 0) {
 			int e = errno;
 
 			log_error("%s", err);
@@ -322,13 +426,17 @@ migset_add_row(struct migset *s, const struct migrow *r)
 	struct mig *m;
 	long v;
 
-	if (parse_long(r->version, 0, LONG_MAX, &v) < 0)
+	/* hashed versions (layout.h) are negative */
+	if (parse_long(r->version, layout_keyed(s->lay.format) ? LONG_MIN :
+	    0, LONG_MAX, &v) < 0)
 		return log_error("invalid version \"%s\" in the migrations "
 		    "table", r->version);
 	m = migset_find(s, v);
 	if (!m) {
 		m = mig_push(s);
 		m->f.version = v;
+		if (layout_keyed(s->lay.format))
+			m->key = layout_sort_key(s->lay.format, v, r->name);
 	}
 	m->has_row = 1;
 	m->row_name = r->name;
@@ -356,6 +464,7 @@ migset_forget_rows(struct migset *s)
 	for (i = 0; i < s->n; i++) {
 		if (!s->m[i].has_file) {
 			sqlfile_release(&s->m[i].f);
+			free(s->m[i].key);
 			continue;
 		}
 		s->m[i].row_name = s->m[i].row_checksum = s->m[i].status =
@@ -373,7 +482,7 @@ migset_top(const struct migset *s)
 	size_t i;
 
 	for (i = s->n; i-- > 0;)
-		if (s->m[i].has_row)
+		if (s->m[i].has_row && !layout_repeatable(s->m[i].f.version))
 			return &s->m[i];
 	return NULL;
 }
@@ -385,7 +494,7 @@ migset_pending(const struct migset *s, size_t **out)
 
 	*out = xcalloc(s->n + 1, sizeof(**out));
 	for (i = 0; i < s->n; i++)
-		if (s->m[i].has_file && !s->m[i].has_row)
+		if (s->m[i].has_file && mig_state(&s->m[i]) == ST_PENDING)
 			(*out)[n++] = i;
 	return n;
 }

@@ -15,11 +15,14 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "layout.h"
 #include "sqlfile.h"
 
 /* One migration: its file, its record, or both. */
 struct mig {
 	struct sqlfile f;	/* f.path NULL: no file (missing) */
+	char *key;		/* the order when f.version is not (a Flyway
+				   folder: layout_sort_key()), or NULL */
 	int has_file;
 	int has_row;
 	/* the record: pointers into the caller's rows */
@@ -50,6 +53,9 @@ struct migset {
 	int listed;		/* migset_list() ran */
 	int code;		/* 0 or the exit code of a bad file */
 	size_t nfiles, nread;	/* files listed, files read so far */
+	const char *format;	/* caller: [database] format, NULL: auto */
+	struct layout lay;	/* the folder's layout; for another tool's
+				   layout, lay.e[i] is m[i] (i < nfiles) */
 };
 
 enum mig_state { ST_PENDING, ST_APPLIED, ST_CHANGED, ST_MISSING, ST_FAILED,
@@ -72,7 +78,8 @@ void migset_init(struct migset *s, const char *dir);
 void migset_release(struct migset *s);
 
 /*
- * List the directory and group its files into migrations (names only:
+ * List the directory in its layout (layout.h: detected, or s->format) and
+ * group its files into migrations (names only:
  * duplicates and unmatched .down.sql files are found before anything
  * else).  Return 0, EXIT_CONFIG, EXIT_OSERR or EXIT_DATAERR after logging;
  * also kept in s->code.
@@ -98,6 +105,8 @@ void migset_rows_done(struct migset *s);
 void migset_forget_rows(struct migset *s);
 
 struct mig *migset_find(struct migset *s, long long version);
+/* The order of two migrations: <0, 0 or >0. */
+int migset_cmp(const struct mig *a, const struct mig *b);
 /* The applied entry of highest version, or NULL. */
 const struct mig *migset_top(const struct migset *s);
 /* Indexes of the pending migrations in order, in *out (caller frees). */

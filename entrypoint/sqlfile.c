@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* the direct SHA-256 functions, see sqlfile_sha256() */
@@ -129,10 +130,19 @@ slurp(const char *path, size_t *len, char *err, size_t errsz)
 {
 	char buf[65536], *text;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), saved;
+	struct stat st;
+	/* O_NONBLOCK: a FIFO or a device is refused at once, never waited
+	 * on (it means nothing to a regular file) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), saved;
 
 	if (fd < 0)
 		goto fail;
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		fail(err, errsz, "could not read migration file \"%s\": not "
+		    "a regular file", path);
+		return NULL;
+	}
 	n = read_nointr(fd, buf, sizeof(buf));
 	saved = errno;
 	close(fd);
@@ -824,7 +834,9 @@ sqlfile_parse(struct sqlfile *sf, char *err, size_t errsz)
 	if (sf->parsed)
 		return 0;
 	memset(&dummy, 0, sizeof(dummy));
-	if (sf->down_text) {
+	if (sf->sections_set) {
+		r = 0;
+	} else if (sf->down_text) {
 		r = find_sections(sf->text, sf->len, sf->path, 1, &sf->up,
 		    &dummy, err, errsz);
 		if (r == 0)

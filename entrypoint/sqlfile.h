@@ -97,6 +97,8 @@ struct sqlfile {
 	size_t down_len;
 	char checksum[SQLFILE_CHECKSUM_LEN + 1];
 	int parsed;
+	int sections_set;	/* up/down located by another layout's reader
+				   (layout.h): sqlfile_parse() only splits */
 	struct sql_section up, down;
 };
 

@@ -5,7 +5,10 @@
 # second run takes about a second.  Also adds a deb-src entry so that
 # `apt-get source` (used by scripts/static-deps.sh) works.
 #
-# npm is not listed: bench/ installs dbmate with npm, and on these machines
+# sql-migrate: tests/pg/t3700 lets the real tool apply half of a chain and
+# write its gorp_migrations before entrypoint takes its history over.
+#
+# npm is not listed: bench/ and t3700 install dbmate with npm; on these machines
 # node and npm come from NodeSource's nodejs package, which conflicts with
 # Debian's npm.  Install npm yourself if `command -v npm` finds nothing.
 set -eu
@@ -27,6 +30,7 @@ fuse-overlayfs
 python3 python3-psycopg2 python3-yaml
 hyperfine gnuplot-nox strace
 asciinema
+sql-migrate
 "
 # make dist (x86_64 hosts): the aarch64 binary is cross-compiled with
 # Debian's cross gcc against the arm64 musl and libinih.a (foreign

@@ -1,0 +1,135 @@
+/*
+ * layout.h - read a migrations folder as the tool that wrote it lays it
+ * out: dbmate (entrypoint's own), golang-migrate, goose, sql-migrate,
+ * Flyway, diesel or Prisma (docs/migrate.md "Folders written for other
+ * tools").
+ *
+ * layout_list() detects the layout of one folder (or takes the forced
+ * one), and lists its migrations in one representation, ordered as that
+ * tool orders them; layout_load() reads one of them into a struct sqlfile
+ * whose up and down sections are found by that tool's markers, ready for
+ * sqlfile_parse().  A file or folder the layout cannot use is an error
+ * naming it; a known non-migration file (README.md, .gitkeep, Prisma's
+ * migration_lock.toml, ...) is a warning in layout.warnings, never a
+ * silent skip.  Nothing here prints: errors come back in err.
+ */
+#ifndef LAYOUT_H
+#define LAYOUT_H
+
+#include <stddef.h>
+
+#include "sqlfile.h"
+#include "util.h"
+
+enum layout_format {
+	LAYOUT_AUTO,
+	LAYOUT_DBMATE,		/* entrypoint's own: VERSION_name.sql */
+	LAYOUT_GOLANG_MIGRATE,	/* VERSION_x.up.sql / .down.sql */
+	LAYOUT_GOOSE,		/* -- +goose Up / Down */
+	LAYOUT_SQL_MIGRATE,	/* -- +migrate Up / Down */
+	LAYOUT_FLYWAY,		/* V1.2__x.sql, U1.2__x.sql */
+	LAYOUT_DIESEL,		/* DATE-TIME_name/up.sql, down.sql */
+	LAYOUT_PRISMA		/* TIMESTAMP_name/migration.sql */
+};
+#define LAYOUT_COUNT 8
+
+/*
+ * Flyway's repeatable migrations (R__desc.sql) have no version: they are
+ * recorded from this version up, numbered in the order of their
+ * descriptions (the order Flyway applies them in, after every versioned
+ * one), and applied again whenever their checksum changes.
+ */
+#define LAYOUT_REPEATABLE 9000000000000000000LL
+
+/* One migration of the folder, not read yet. */
+struct layout_entry {
+	long long version;	/* the number entrypoint records */
+	char *key;		/* Flyway: the order (layout_sort_key());
+				   NULL: version is the order */
+	char *version_str;	/* its digits, as recorded */
+	char *name;		/* for messages and the record */
+	char *path;		/* the up (or only) file */
+	char *down_path;	/* a separate down file, or NULL */
+	char *conf_path;	/* diesel metadata.toml, Flyway .sql.conf */
+	char *id;		/* what the tool records in its own table:
+				   goose/golang-migrate/dbmate/diesel the
+				   version, sql-migrate the file name, Flyway
+				   the version as written, Prisma the folder */
+};
+
+struct layout {
+	enum layout_format format;
+	struct layout_entry *e;	/* ordered by version */
+	size_t n;
+	struct strv warnings;	/* one line each, for the caller to log */
+};
+
+/* "goose", "flyway", ...; "auto" for LAYOUT_AUTO. */
+const char *layout_name(enum layout_format f);
+
+/* Parse a [database] format value.  Return 0, or -1 when unrecognized. */
+int layout_from_name(const char *s, enum layout_format *f);
+
+/*
+ * List dir in layout forced (LAYOUT_AUTO: detect it).  Return 0, or -1
+ * with a reason naming the file or folder in err: a name the layout
+ * cannot use, two layouts in one folder, a duplicate version; -2 (errno
+ * set) when dir cannot be opened.  out->format says the layout even on
+ * failure once it is known (LAYOUT_AUTO before).  The dbmate layout is
+ * listed without joining pairs or judging versions: migset.c does that.
+ */
+int layout_list(const char *dir, enum layout_format forced,
+    struct layout *out, char *err, size_t errsz);
+
+/*
+ * Read entry e of a folder in layout fmt into sf (zeroed by the caller):
+ * version, name, text, checksum of the up part, and, for the layouts
+ * whose markers are not entrypoint's, the sections (sf->sections_set).
+ * Return 0, or -1 with "FILE:LINE: reason" in err.
+ */
+int layout_load(enum layout_format fmt, const struct layout_entry *e,
+    struct sqlfile *sf, char *err, size_t errsz);
+
+/*
+ * Flyway's version order (its MigrationVersion): numeric parts of any
+ * size separated by '.' or '_', "1.9" < "1.10", "1_7" = "1.7", trailing
+ * zero parts ignored ("1.0" = "1").  layout_flyway_key() spells that
+ * order as a string for strcmp() (caller frees; NULL: not a version).
+ * layout_flyway_version() gives the bigint entrypoint records it under:
+ * readable and in order for up to 4 parts (the first below 9000000, the
+ * others below 10000), else a negative number from a hash of the key
+ * (timestamps like 20230101120000, 2023.01.01.12.00.00).  Return 0, or
+ * -1 when v is not a version.
+ */
+char *layout_flyway_key(const char *v, size_t len);
+int layout_flyway_version(const char *v, size_t len, long long *out);
+
+/*
+ * The order key of a migration of a keyed folder (layout_keyed()) from
+ * what a record holds (its version and name): Flyway's version key read
+ * from "V1.2__desc", a repeatable one after every version; sql-migrate's
+ * number; Prisma's folder name; a hashed version first.  Caller frees.
+ */
+char *layout_sort_key(enum layout_format fmt, long long version,
+    const char *name);
+
+/*
+ * Is a layout ordered by layout_entry.key (Flyway; sql-migrate and
+ * Prisma, whose migrations may share a number) rather than by version?
+ */
+int layout_keyed(enum layout_format f);
+
+/*
+ * Flyway's checksum of a script, as flyway_schema_history records it: a
+ * CRC-32 over the bytes of its lines without their line breaks (LF, CR
+ * LF or CR) and without a byte order mark at the start, as a signed
+ * 32-bit number.
+ */
+long layout_flyway_checksum(const char *text, size_t len);
+
+/* A repeatable migration's version (LAYOUT_REPEATABLE and up)? */
+int layout_repeatable(long long version);
+
+void layout_release(struct layout *l);
+
+#endif
