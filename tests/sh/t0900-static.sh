@@ -119,7 +119,8 @@ db sslmode=verify-full sslrootcert="$T/server.crt"
 is "$rc" 0 "verify-full with the right root certificate connects"
 
 db sslmode=verify-full sslrootcert="$T/other.crt"
-is "$rc" 69 "verify-full with the wrong root certificate fails"
+is "$rc" 78 "verify-full with the wrong root certificate: config (78), not retried"
+like "$err" 'certificate' "the refusal names the certificate"
 like "$err" 'certificate verify failed' \
 	"the failure is OpenSSL's verification, with its message"
 
