@@ -129,6 +129,31 @@ parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+/*
+ * Copy the decimal digits that begin s into num (cap bytes with the NUL) and
+ * set *nlen to their count.  EINVAL when s is NULL, empty or starts with no
+ * digit; ERANGE when the digits do not fit.
+ */
+static int
+lead_digits(const char *s, char *num, size_t cap, size_t *nlen)
+{
+	size_t n;
+
+	if (!s || !*s) {
+		errno = EINVAL;
+		return -1;
+	}
+	n = strspn(s, "0123456789");
+	if (n == 0 || n >= cap) {
+		errno = n ? ERANGE : EINVAL;
+		return -1;
+	}
+	memcpy(num, s, n);
+	num[n] = '\0';
+	*nlen = n;
+	return 0;
+}
+
 int
 parse_duration(const char *s, long *ms)
 {
@@ -142,18 +167,9 @@ parse_duration(const char *s, long *ms)
 	size_t len, i, nlen;
 	long v;
 
-	if (!s || !*s) {
-		errno = EINVAL;
+	if (lead_digits(s, num, sizeof(num), &nlen) < 0)
 		return -1;
-	}
 	len = strlen(s);
-	nlen = strspn(s, "0123456789");
-	if (nlen == 0 || nlen >= sizeof(num)) {
-		errno = nlen ? ERANGE : EINVAL;
-		return -1;
-	}
-	memcpy(num, s, nlen);
-	num[nlen] = '\0';
 	if (parse_long(num, 0, LONG_MAX, &v) < 0)
 		return -1;
 	if (nlen == len) {
@@ -183,17 +199,8 @@ parse_size(const char *s, long *bytes)
 	size_t nlen;
 	long v, mult = 1;
 
-	if (!s || !*s) {
-		errno = EINVAL;
+	if (lead_digits(s, num, sizeof(num), &nlen) < 0)
 		return -1;
-	}
-	nlen = strspn(s, "0123456789");
-	if (nlen == 0 || nlen >= sizeof(num)) {
-		errno = nlen ? ERANGE : EINVAL;
-		return -1;
-	}
-	memcpy(num, s, nlen);
-	num[nlen] = '\0';
 	if (s[nlen] == 'k' || s[nlen] == 'K')
 		mult = 1024L;
 	else if (s[nlen] == 'm' || s[nlen] == 'M')
