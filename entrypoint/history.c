@@ -54,6 +54,24 @@ static const char sql_store[] =
 	"recording = EXCLUDED.recording, "
 	"recording_bytes = EXCLUDED.recording_bytes";
 
+/*
+ * One run as the JSON object that `history --json` and `history show --json`
+ * print (the same keys in both): a select-list item over @S@.runs.
+ */
+#define SQL_RUN_JSON \
+	"json_build_object(" \
+	"'id', id, 'command', command, 'task', task, 'argv', argv, " \
+	"'release', release, 'host', host, 'actor', actor, " \
+	"'dry_run', dry_run, " \
+	"'started_at', to_char(started_at AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), " \
+	"'finished_at', to_char(finished_at AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), " \
+	"'exit_code', exit_code, 'signal', signal, 'status', status, " \
+	"'duration_ms', " \
+	"(extract(epoch FROM finished_at - started_at) * 1000)::bigint" \
+	")::text "
+
 /* $1: a validated prefix (hex digits and '-') */
 static const char sql_find[] =
 	"SELECT id::text FROM @S@.runs WHERE id::text LIKE $1 "
@@ -69,18 +87,7 @@ static const char sql_show[] =
 	"'YYYY-MM-DD HH24:MI:SS.MS'), "
 	"(extract(epoch FROM finished_at - started_at) * 1000)::bigint, "
 	"status, exit_code, signal, "
-	"json_build_object("
-	"'id', id, 'command', command, 'task', task, 'argv', argv, "
-	"'release', release, 'host', host, 'actor', actor, "
-	"'dry_run', dry_run, "
-	"'started_at', to_char(started_at AT TIME ZONE 'UTC', "
-	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-	"'finished_at', to_char(finished_at AT TIME ZONE 'UTC', "
-	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-	"'exit_code', exit_code, 'signal', signal, 'status', status, "
-	"'duration_ms', "
-	"(extract(epoch FROM finished_at - started_at) * 1000)::bigint"
-	")::text "
+	SQL_RUN_JSON
 	"FROM @S@.runs WHERE id = $1::uuid";
 
 enum show_col { S_ID, S_COMMAND, S_TASK, S_ARGV, S_RELEASE, S_HOST,
@@ -107,18 +114,7 @@ static const char sql_history[] =
 	"command, task, actor, release, status, exit_code, signal, "
 	"(extract(epoch FROM finished_at - started_at) * 1000)::bigint, "
 	"array_to_string(argv, ' '), "
-	"json_build_object("
-	"'id', id, 'command', command, 'task', task, 'argv', argv, "
-	"'release', release, 'host', host, 'actor', actor, "
-	"'dry_run', dry_run, "
-	"'started_at', to_char(started_at AT TIME ZONE 'UTC', "
-	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-	"'finished_at', to_char(finished_at AT TIME ZONE 'UTC', "
-	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-	"'exit_code', exit_code, 'signal', signal, 'status', status, "
-	"'duration_ms', "
-	"(extract(epoch FROM finished_at - started_at) * 1000)::bigint"
-	")::text "
+	SQL_RUN_JSON
 	"FROM @S@.runs "
 	"WHERE $1::text IS NULL OR task = $1::text "
 	"ORDER BY started_at DESC, id DESC LIMIT $2::bigint";
