@@ -155,6 +155,7 @@ pg_url() {
 }
 
 _pg_cleanup() {
+	tmux_kill_all
 	kill_tracked
 	pg_stop immediate
 	[ -n "${PGDIR:-}" ] && rm -rf "$PGDIR"

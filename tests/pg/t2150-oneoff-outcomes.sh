@@ -66,12 +66,7 @@ is "$(last_oe)" "gate 0 succeeded" "and its on_exit saw 0 succeeded"
 
 # --- Ctrl-C at the confirmation prompt ---------------------------------------
 if command -v tmux >/dev/null; then
-	TM=(tmux -S "$T/tmux.sock" -f /dev/null)
-	cleanup_tmux() {
-		"${TM[@]}" kill-server 2>/dev/null
-		_lib_cleanup
-	}
-	trap cleanup_tmux EXIT
+	tmux_use ask
 	# The pane closes with us: the prompt and our messages go to a file.
 	"${TM[@]}" new-session -d -x 120 -y 24 -s t \
 		"$EP -c $T/ep.ini task ask 2>$T/ask.err; echo \$? >$T/rc"

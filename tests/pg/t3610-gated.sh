@@ -62,15 +62,7 @@ like "$out" 'ok +0001_a reverted' "down 2 --dry-run tries both, newest first"
 is "$(tables)/$(versions)" "a,b/1,2" "and changes nothing"
 
 command -v tmux >/dev/null || skip_tmux=1
-TM=(tmux -S "$T/tmux.sock" -f /dev/null)
-cleanup_tmux() {
-	"${TM[@]}" kill-server 2>/dev/null
-	_lib_cleanup
-}
-trap cleanup_tmux EXIT
-pane_has() {
-	"${TM[@]}" capture-pane -p -J -S -50 -t t 2>/dev/null | grep -Eq -- "$1"
-}
+tmux_use down
 # ask ANSWER: run `migrate down` on a pty, answer the question
 ask() {
 	rm -f "$T/rc"

@@ -24,46 +24,6 @@ TOKEN=Tok4recordQq81
 TYPED=Typed4recordZk2
 export APP_API_TOKEN=$TOKEN
 
-# One tmux server per session (a new one on the socket of a server that is
-# still shutting down can fail to start).
-TM=(tmux -S "$T/tmux-0.sock" -f /dev/null)
-new_tmux() {
-	TM=(tmux -S "$T/tmux-$1.sock" -f /dev/null)
-}
-pane() {
-	"${TM[@]}" capture-pane -p -J -S -200 -t t 2>/dev/null
-}
-pane_has() {
-	pane | grep -Eq -- "$1"
-}
-keys() {
-	"${TM[@]}" send-keys -t t "$@"
-}
-pid_of() {
-	local p
-	for p in /proc/[0-9]*; do
-		if [ "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" = "$1 " ]; then
-			echo "${p#/proc/}"
-			return 0
-		fi
-	done
-	return 1
-}
-state_is() {
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	s=${s##*) }
-	[ "${s%% *}" = "$2" ]
-}
-cleanup_tmux() {
-	local sock
-	for sock in "$T"/tmux-*.sock; do
-		[ -S "$sock" ] && tmux -S "$sock" kill-server 2>/dev/null
-	done
-	_lib_cleanup
-}
-trap cleanup_tmux EXIT
-
 cat >rec.ini <<INI
 [database]
 url = $DATABASE_URL
@@ -96,7 +56,7 @@ print("ok")
 PY
 
 for mode in $MODES; do
-	new_tmux "$mode"
+	tmux_use "$mode"
 	case $mode in
 	plain) wrap="$EP -c rec.ini shell" ;;
 	pid1) wrap="unshare --pid --fork --mount-proc setsid -c $EP -c rec.ini shell" ;;
@@ -197,7 +157,7 @@ done
 # the terminal back as it was.
 printf '[app]\nstop_timeout = 1s\n' >>rec.ini
 rm -f rc before after
-new_tmux term
+tmux_use term
 "${TM[@]}" new-session -d -x 80 -y 24 -s t \
 	"cd $T && stty -g >before && PS1='PROMPT> ' $EP -c rec.ini shell; echo \$? >rc; stty -g >after; exec sleep 300"
 ok "stopped from outside: the shell prompts" wait_for 10 pane_has 'PROMPT> '

@@ -4,7 +4,8 @@
 # Provides: ok/not_ok/is/like/unlike/skip_all/done_testing, a per-test
 # temporary directory $T (removed at exit), wait_for (a condition with a
 # deadline, never a bare sleep), and track/kill_tracked so every process a
-# test starts is ended by pid at exit.
+# test starts is ended by pid at exit; tmux on a private socket (tmux_use,
+# pane/pane_has/keys; every server is killed at exit), pid_of, state_is.
 # The binary under test is $EP; helper programs are in $HELPERS.
 
 set -u
@@ -40,7 +41,54 @@ kill_tracked() {
 	_tracked=()
 }
 
+# tmux on a private socket: tmux_use NAME points TM at $T/tmux-NAME.sock
+# (before any call: 0); a new NAME gives a new server (a new one on the socket of a
+# server still shutting down can fail to start).  Every server is killed at
+# exit.  pane/pane_has/keys act on the session named t.
+TM=(tmux -S "$T/tmux-0.sock" -f /dev/null)
+tmux_use() {
+	TM=(tmux -S "$T/tmux-$1.sock" -f /dev/null)
+}
+tmux_kill_all() {
+	local sock
+	for sock in "$T"/tmux-*.sock; do
+		[ -S "$sock" ] && tmux -S "$sock" kill-server 2>/dev/null
+	done
+	return 0
+}
+pane() {
+	"${TM[@]}" capture-pane -p -J -S -200 -t t 2>/dev/null
+}
+pane_has() {
+	pane | grep -Eq -- "$1"
+}
+keys() {
+	"${TM[@]}" send-keys -t t "$@"
+}
+
+# pid_of CMDLINE: the pid of the process whose command line is exactly
+# CMDLINE (arguments joined by spaces).
+pid_of() {
+	local p
+	for p in /proc/[0-9]*; do
+		if [ "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" = "$1 " ]; then
+			echo "${p#/proc/}"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# state_is PID LETTER: the process is in that state (/proc/PID/stat).
+state_is() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	[ "${s%% *}" = "$2" ]
+}
+
 _lib_cleanup() {
+	tmux_kill_all
 	kill_tracked
 	rm -rf "$T"
 }

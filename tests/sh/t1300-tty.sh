@@ -9,50 +9,6 @@ require_pidns
 command -v tmux >/dev/null || skip_all "no tmux"
 cd "$T" || exit 1
 
-TM=(tmux -S "$T/tmux.sock" -f /dev/null)
-
-pane() {
-	"${TM[@]}" capture-pane -p -J -S -200 -t t 2>/dev/null
-}
-
-pane_has() {
-	pane | grep -Eq -- "$1"
-}
-
-keys() {
-	"${TM[@]}" send-keys -t t "$@"
-}
-
-# The pid of the process whose command line is exactly $1.
-pid_of() {
-	local p
-	for p in /proc/[0-9]*; do
-		if [ "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" = "$1 " ]; then
-			echo "${p#/proc/}"
-			return 0
-		fi
-	done
-	return 1
-}
-
-# state PID: the one-letter state from /proc/PID/stat.
-state() {
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	s=${s##*) }
-	echo "${s%% *}"
-}
-
-state_is() {
-	[ "$(state "$1")" = "$2" ]
-}
-
-cleanup_tmux() {
-	"${TM[@]}" kill-server 2>/dev/null
-	_lib_cleanup
-}
-trap cleanup_tmux EXIT
-
 tn=0
 for mode in $MODES; do
 	tn=$((tn + 1))

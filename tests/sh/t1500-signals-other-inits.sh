@@ -90,12 +90,7 @@ is "$rc" 143 "plain: sleep died of TERM"
 # The terminal, as PID 1 without setsid: the session leader (the shell in
 # tmux) is outside the namespace, so getpgrp() and tcgetpgrp() read 0.
 if command -v tmux >/dev/null; then
-	TM=(tmux -S "$T/tmux.sock" -f /dev/null)
-	cleanup_tmux() {
-		"${TM[@]}" kill-server 2>/dev/null
-		_lib_cleanup
-	}
-	trap cleanup_tmux EXIT
+	tmux_use tty
 	"${TM[@]}" new-session -d -x 80 -y 24 -s t \
 		"unshare --pid --fork --mount-proc $EP run $H/sigprobe -o $T/probe-tty; echo \$? >$T/rc"
 	ok "pid1 without setsid: the run ended" wait_for 10 test -s "$T/rc"
@@ -129,7 +124,6 @@ if command -v tmux >/dev/null; then
 	"${TM[@]}" kill-server 2>/dev/null
 	"${TM[@]}" new-session -d -x 80 -y 24 -s t \
 		"cd $T && PS1='PROMPT> ' unshare --pid --fork --mount-proc $EP shell; echo \$? >$T/rc"
-	pane_has() { "${TM[@]}" capture-pane -p -J -t t 2>/dev/null | grep -Eq -- "$1"; }
 	ok "pid1 without setsid: the shell prompts" wait_for 10 pane_has 'PROMPT> '
 	"${TM[@]}" send-keys -t t "sleep 300$$" Enter
 	ok "pid1 without setsid: sleep runs" wait_for 10 pane_has "sleep 300$$"

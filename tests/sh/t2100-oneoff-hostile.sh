@@ -215,12 +215,7 @@ done
 
 # --- Ctrl-C at the confirmation prompt (a real terminal) ---------------------
 if command -v tmux >/dev/null; then
-	TM=(tmux -S "$T/tmux.sock" -f /dev/null)
-	cleanup_tmux() {
-		"${TM[@]}" kill-server 2>/dev/null
-		_lib_cleanup
-	}
-	trap cleanup_tmux EXIT
+	tmux_use ctrlc
 	# The prompt and our messages go to a file: the pane closes with us.
 	"${TM[@]}" new-session -d -x 120 -y 24 -s t \
 		"$EP -c $T/oe-nodb.ini task refuse 2>$T/ctrlc.err; echo \$? >$T/rc"
