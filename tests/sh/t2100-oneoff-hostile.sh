@@ -128,22 +128,6 @@ SH
 chmod 755 "$OE"
 : >"$T/pub/oe"
 chmod 666 "$T/pub/oe"
-cat >"$T/oe.ini" <<INI
-[app]
-on_exit = $OE
-[database]
-url = postgresql://nobody@127.0.0.1:1/none?connect_timeout=1
-wait = 0s
-audit = required
-[task.refuse]
-command = touch $T/pub/refused-ran
-confirm = yes
-[task.slow]
-command = sleep 100
-timeout = 1s
-[task.missing]
-command = /nonexistent/command-$$
-INI
 cat >"$T/oe-nodb.ini" <<INI
 [app]
 on_exit = $OE
@@ -160,6 +144,13 @@ command = true
 exclusive = yes
 [task.seven]
 command = sh -c 'exit 7'
+INI
+# The same, with an audit that is required and a database that is not there.
+cat "$T/oe-nodb.ini" - >"$T/oe.ini" <<INI
+[database]
+url = postgresql://nobody@127.0.0.1:1/none?connect_timeout=1
+wait = 0s
+audit = required
 INI
 last_oe() { tail -n 1 "$T/pub/oe" 2>/dev/null; }
 run_ep -c "$T/oe-nodb.ini" task seven
