@@ -66,6 +66,20 @@ keys() {
 	"${TM[@]}" send-keys -t t "$@"
 }
 
+# pane_resize_ok LABEL: with a shell at its prompt in pane t, resizing the
+# window to 100x30 reaches the shell (its WINCH trap runs) and its terminal
+# (stty size says 30 100).
+pane_resize_ok() {
+	keys "trap 'echo got-winch' WINCH" Enter
+	keys 'echo "trap-$((1 + 1))"' Enter
+	wait_for 10 pane_has '^trap-2'
+	"${TM[@]}" resize-window -t t -x 100 -y 30
+	keys 'stty size' Enter
+	ok "$1: the resize reached the shell (WINCH)" \
+		wait_for 10 pane_has '^got-winch'
+	ok "$1: the terminal has the new size" wait_for 10 pane_has '^30 100'
+}
+
 # pid_of CMDLINE: the pid of the process whose command line is exactly
 # CMDLINE (arguments joined by spaces).
 pid_of() {

@@ -62,15 +62,7 @@ for mode in $MODES; do
 		wait_for 10 eval '! kill -0 "$sp" 2>/dev/null'
 
 	# Window size: the shell's WINCH trap runs and stty sees the size.
-	keys "trap 'echo got-winch' WINCH" Enter
-	keys 'echo "trap-$((1 + 1))"' Enter
-	wait_for 10 pane_has '^trap-2'
-	"${TM[@]}" resize-window -t t -x 100 -y 30
-	keys 'stty size' Enter
-	ok "$mode: the resize reached the shell (WINCH)" \
-		wait_for 10 pane_has '^got-winch'
-	ok "$mode: the terminal has the new size" \
-		wait_for 10 pane_has '^30 100'
+	pane_resize_ok "$mode"
 
 	keys 'exit 7' Enter
 	ok "$mode: the session ended" wait_for 10 test -s "$T/rc"
