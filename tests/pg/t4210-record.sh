@@ -114,7 +114,8 @@ for mode in $MODES; do
 	keys 'exit 3' Enter
 	ok "$mode: the session ended" wait_for 10 test -s rc
 	is "$(cat rc 2>/dev/null)" 3 "$mode: the shell's exit code came back"
-	ok "$mode: terminal settings restored" cmp -s before after
+	ok "$mode: terminal settings restored" \
+		wait_for 10 cmp -s before after
 
 	id=$(psql_q "SELECT id FROM entrypoint.runs WHERE command = 'shell' ORDER BY started_at DESC LIMIT 1")
 	"$EP" -c rec.ini history export "${id:0:8}" >"$mode.cast" 2>"$mode.err"
@@ -158,7 +159,8 @@ panepid=$("${TM[@]}" display-message -p -t t '#{pane_pid}')
 ep=$(pgrep -P "$panepid" | head -n 1)
 kill -TERM "$ep"
 ok "stopped from outside: the session ended" wait_for 20 test -s rc
-ok "stopped from outside: terminal settings restored" cmp -s before after
+ok "stopped from outside: terminal settings restored" \
+	wait_for 10 cmp -s before after
 "${TM[@]}" kill-server 2>/dev/null
 
 # show: the recording is listed with the run.
