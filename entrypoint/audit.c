@@ -865,9 +865,31 @@ audit_end(const struct config *cfg, struct audit_run *run, int exit_code,
 			    "trail", run->id);
 		else if (run->output || run->recording)
 			history_store(&p->db, run);
+		run->end_recorded = done;
 	}
 	log_end(cfg, run, status, exit_code, signal, duration);
 	priv_free(run);
+}
+
+void
+audit_on_exit(const struct config *cfg, const struct audit_run *run,
+    int code, int signal, const char *status)
+{
+	const char *url = config_database_url(cfg);
+	struct db db;
+	long w = cfg->database.wait_ms;
+
+	if (!run->end_recorded || !url || cfg->database.audit == AUDIT_OFF)
+		return;
+	memset(&db, 0, sizeof(db));
+	if (db_connect(&db, url, cfg->database.schema, w < BEST_EFFORT_WAIT_MS ?
+	    w : BEST_EFFORT_WAIT_MS, run->command) != 0) {
+		log_warn("the on_exit result of run %s is not stored",
+		    run->id);
+		return;
+	}
+	(void)history_store_on_exit(&db, run->id, code, signal, status);
+	db_close(&db);
 }
 
 int
