@@ -91,6 +91,14 @@ int audit_begin_finish(const struct config *cfg, struct audit_run *run,
 void audit_on_exit(const struct config *cfg, const struct audit_run *run,
     int code, int signal, const char *status);
 
+/*
+ * For a run without a child (migrate): from now until audit_end(), keep
+ * the last [app] keep_output bytes of what entrypoint logs (log_set_tee()),
+ * masked as a child's output, and store them as the run's output.  No-op
+ * when there is no row to store them with, or keep_output is 0.
+ */
+void audit_keep_log(const struct config *cfg, struct audit_run *run);
+
 /* 1 when audit_begin() wrote the run's row (so its end can be stored). */
 int audit_recorded(const struct audit_run *run);
 
