@@ -32,6 +32,7 @@
 #include "history.h"
 #include "log.h"
 #include "mask.h"
+#include "record.h"
 #include "util.h"
 
 /* best-effort never holds a run longer than this for its audit row */
@@ -56,6 +57,9 @@ struct audit_priv {
 	char host[256];
 	char *sql_begin;	/* audit_begin_prepare(): the INSERT */
 	const char *params[9];	/* and its parameters */
+	int keeping_log;	/* audit_keep_log(): the log tee is ours */
+	struct record_tail log_tail;
+	char *log_kept;		/* log_tail masked, at audit_end */
 };
 
 static const char sql_table_exists[] =
@@ -456,6 +460,10 @@ priv_free(struct audit_run *run)
 
 	if (!p)
 		return;
+	if (p->keeping_log)
+		log_set_tee(NULL, NULL);
+	record_tail_release(&p->log_tail);
+	free(p->log_kept);
 	if (p->connected && !p->borrowed)
 		db_close(&p->db);
 	free(p->argv_array);
@@ -822,6 +830,43 @@ drop_connection(struct audit_run *run)
 	p->locked = 0;
 }
 
+static void
+log_tee(const char *line, unsigned long n, void *arg)
+{
+	record_tail_add(arg, line, n);
+}
+
+void
+audit_keep_log(const struct config *cfg, struct audit_run *run)
+{
+	struct audit_priv *p = run->priv;
+
+	if (!p || cfg->app.keep_output <= 0 || p->keeping_log)
+		return;
+	record_tail_init(&p->log_tail, (size_t)cfg->app.keep_output);
+	log_set_tee(log_tee, &p->log_tail);
+	p->keeping_log = 1;
+}
+
+/* Stop keeping the log; the kept tail, masked, becomes run's output. */
+static void
+take_log(const struct config *cfg, struct audit_run *run)
+{
+	struct audit_priv *p = run->priv;
+	char **secrets, *bytes;
+	size_t n;
+
+	log_set_tee(NULL, NULL);
+	p->keeping_log = 0;
+	bytes = record_tail_bytes(&p->log_tail, &n);
+	secrets = record_secrets(&cfg->env);
+	p->log_kept = record_mask(bytes, n, secrets, &run->output_len);
+	strv_free(secrets);
+	free(bytes);
+	run->output = p->log_kept;
+	run->output_total = p->log_tail.total;
+}
+
 void
 audit_end(const struct config *cfg, struct audit_run *run, int exit_code,
     int signal, int timed_out, int interrupted)
@@ -836,6 +881,8 @@ audit_end(const struct config *cfg, struct audit_run *run, int exit_code,
 	if (!p)
 		return;
 	duration = now_ms() - p->t0;
+	if (p->keeping_log)
+		take_log(cfg, run);
 	if (p->connected && !still_connected(&p->db))
 		drop_connection(run);
 	/* A borrowed session left inside a transaction (a failed migration
@@ -865,9 +912,34 @@ audit_end(const struct config *cfg, struct audit_run *run, int exit_code,
 			    "trail", run->id);
 		else if (run->output || run->recording)
 			history_store(&p->db, run);
+		run->end_recorded = done;
 	}
 	log_end(cfg, run, status, exit_code, signal, duration);
+	if (p->log_kept)
+		run->output = NULL;	/* freed with p */
 	priv_free(run);
+}
+
+
+void
+audit_on_exit(const struct config *cfg, const struct audit_run *run,
+    int code, int signal, const char *status)
+{
+	const char *url = config_database_url(cfg);
+	struct db db;
+	long w = cfg->database.wait_ms;
+
+	if (!run->end_recorded || !url || cfg->database.audit == AUDIT_OFF)
+		return;
+	memset(&db, 0, sizeof(db));
+	if (db_connect(&db, url, cfg->database.schema, w < BEST_EFFORT_WAIT_MS ?
+	    w : BEST_EFFORT_WAIT_MS, run->command) != 0) {
+		log_warn("the on_exit result of run %s is not stored",
+		    run->id);
+		return;
+	}
+	(void)history_store_on_exit(&db, run->id, code, signal, status);
+	db_close(&db);
 }
 
 int

@@ -32,6 +32,8 @@ struct audit_run {
 	/* set by audit_begin */
 	char id[40];			/* run id (ENTRYPOINT_RUN_ID) */
 	void *priv;			/* connection, lock state */
+	/* set by audit_end */
+	int end_recorded;		/* the row's end is in the table */
 };
 
 /*
@@ -76,6 +78,26 @@ int audit_begin_prepare(const struct config *cfg, struct audit_run *run,
     struct db *db, struct db_stmt *st);
 int audit_begin_finish(const struct config *cfg, struct audit_run *run,
     struct db *db, int ok);
+
+/*
+ * After audit_end(), when on_exit ran (or could not): store its result with
+ * the run's row (<schema>.run_output, history.h) on a connection of its
+ * own.  code: its exit code, or -1 when it has none (not started, not
+ * run); signal: the signal that ended it or 0; status: "succeeded",
+ * "failed", "timed_out", "not_started" or "not_run".  Best-effort: a
+ * warning at most, never a change to the run's exit code.  Nothing is
+ * written when the end of the run was not recorded.
+ */
+void audit_on_exit(const struct config *cfg, const struct audit_run *run,
+    int code, int signal, const char *status);
+
+/*
+ * For a run without a child (migrate): from now until audit_end(), keep
+ * the last [app] keep_output bytes of what entrypoint logs (log_set_tee()),
+ * masked as a child's output, and store them as the run's output.  No-op
+ * when there is no row to store them with, or keep_output is 0.
+ */
+void audit_keep_log(const struct config *cfg, struct audit_run *run);
 
 /* 1 when audit_begin() wrote the run's row (so its end can be stored). */
 int audit_recorded(const struct audit_run *run);

@@ -308,10 +308,16 @@ own_terminal(void)
  * (succeeded, failed, timed_out, interrupted, refused).  Its failure is
  * logged and never changes the run's exit code.
  */
+struct on_exit_result {
+	int code;		/* its exit code, -1 when it did not start */
+	int signal;		/* the signal that ended it, or 0 */
+	const char *status;	/* succeeded, failed, timed_out, not_started */
+};
+
 static void
 run_on_exit(const struct config *cfg, const char *command,
     const struct env *run_env, const struct spawn_opts *user,
-    int code, const char *status)
+    int code, const char *status, struct on_exit_result *out)
 {
 	struct spawn_opts so;
 	struct supervise_result res;
@@ -321,6 +327,9 @@ run_on_exit(const struct config *cfg, const char *command,
 	int exec_failed;
 	pid_t pid;
 
+	out->code = -1;
+	out->signal = 0;
+	out->status = "not_started";
 	argv = split_command("on_exit", command);
 	if (!argv)
 		return;
@@ -352,9 +361,14 @@ run_on_exit(const struct config *cfg, const char *command,
 	sup.stop_timeout_ms = cfg->app.stop_timeout_ms;
 	sup.timeout_ms = 60000;
 	sup.tty_fd = -1;
-	if (supervise_run(&sup, &res) == 0 && res.exit_code != 0)
-		log_warn("on_exit command \"%s\" exited %d", argv[0],
-		    res.exit_code);
+	if (supervise_run(&sup, &res) == 0) {
+		out->code = res.exit_code;
+		out->signal = res.signal;
+		out->status = audit_status(res.exit_code, res.timed_out, 0);
+		if (res.exit_code != 0)
+			log_warn("on_exit command \"%s\" exited %d", argv[0],
+			    res.exit_code);
+	}
 	strv_free(argv);
 	env_release(&env);
 }
@@ -578,6 +592,7 @@ run_child(const struct config *cfg, const struct child_opts *o)
 	struct supervise_opts sup;
 	struct supervise_result res;
 	struct capture cap;
+	struct on_exit_result oe;
 	struct env env = { { NULL, 0, 0 } };
 	char *path = NULL, why[PATH_MAX + 64];
 	int code, err, user_code = 0, begun = 0, started = 0, exec_failed;
@@ -717,7 +732,9 @@ done:
 		if (!supervise_is_pid1())
 			so.flags |= SPAWN_PDEATHSIG;
 		run_on_exit(cfg, o->on_exit, &env, &so, code,
-		    outcome_status(started, code, &res));
+		    outcome_status(started, code, &res), &oe);
+		/* on the record after the run's own end: best-effort */
+		audit_on_exit(cfg, &ar, oe.code, oe.signal, oe.status);
 	}
 	capture_release(&cap);
 	free(path);

@@ -43,8 +43,32 @@ static const char sql_create_output[] =
 	"	output bytea,\n"
 	"	output_bytes bigint,\n"
 	"	recording text,\n"
-	"	recording_bytes bigint\n"
+	"	recording_bytes bigint,\n"
+	"	on_exit_code integer,\n"
+	"	on_exit_signal integer,\n"
+	"	on_exit_status text\n"
 	")";
+
+/* A run_output made before on_exit's result was kept gets its columns. */
+static const char sql_has_on_exit[] =
+	"SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = "
+	"pg_catalog.to_regclass(pg_catalog.quote_ident($1) "
+	"OPERATOR(pg_catalog.||) '.run_output') "
+	"AND attname = 'on_exit_status' AND NOT attisdropped";
+
+static const char sql_add_on_exit[] =
+	"ALTER TABLE @S@.run_output ADD COLUMN IF NOT EXISTS on_exit_code "
+	"integer, ADD COLUMN IF NOT EXISTS on_exit_signal integer, "
+	"ADD COLUMN IF NOT EXISTS on_exit_status text";
+
+/* $1 run id, $2 exit code or NULL, $3 signal or NULL, $4 status */
+static const char sql_store_on_exit[] =
+	"INSERT INTO @S@.run_output (run_id, on_exit_code, on_exit_signal, "
+	"on_exit_status) VALUES ($1::uuid, $2::integer, $3::integer, $4) "
+	"ON CONFLICT (run_id) DO UPDATE SET "
+	"on_exit_code = EXCLUDED.on_exit_code, "
+	"on_exit_signal = EXCLUDED.on_exit_signal, "
+	"on_exit_status = EXCLUDED.on_exit_status";
 
 static const char sql_store[] =
 	"INSERT INTO @S@.run_output (run_id, output, output_bytes, recording, "
@@ -94,10 +118,17 @@ enum show_col { S_ID, S_COMMAND, S_TASK, S_ARGV, S_RELEASE, S_HOST,
 	S_ACTOR, S_DRY_RUN, S_STARTED, S_FINISHED, S_DURATION, S_STATUS,
 	S_EXIT, S_SIGNAL, S_JSON };
 
-/* Columns: output (bytea, hex text), output_bytes, recording_bytes */
+/*
+ * Columns: output (bytea, hex text), output_bytes, recording_bytes,
+ * recorded, on_exit's code, signal, status (through jsonb: NULL from a
+ * table made before they existed).
+ */
 static const char sql_output[] =
-	"SELECT output, output_bytes, recording_bytes, recording IS NOT NULL "
-	"FROM @S@.run_output WHERE run_id = $1::uuid";
+	"SELECT output, output_bytes, recording_bytes, recording IS NOT NULL, "
+	"pg_catalog.to_jsonb(o) OPERATOR(pg_catalog.->>) 'on_exit_code', "
+	"pg_catalog.to_jsonb(o) OPERATOR(pg_catalog.->>) 'on_exit_signal', "
+	"pg_catalog.to_jsonb(o) OPERATOR(pg_catalog.->>) 'on_exit_status' "
+	"FROM @S@.run_output o WHERE run_id = $1::uuid";
 
 static const char sql_recording[] =
 	"SELECT recording FROM @S@.run_output WHERE run_id = $1::uuid "
@@ -137,9 +168,12 @@ table_exists(struct db *db, const char *name)
 	return yes;
 }
 
-/* Create <schema>.run_output, serialised as audit.c creates runs. */
+/*
+ * Create <schema>.run_output (sql: sql_create_output) or add on_exit's
+ * columns to it (sql_add_on_exit), serialised as audit.c creates runs.
+ */
 static int
-create_output_table(struct db *db)
+change_output_table(struct db *db, const char *sql)
 {
 	const char *what = "could not create the output table";
 
@@ -149,7 +183,7 @@ create_output_table(struct db *db)
 	    NULL) < 0 ||
 	    db_exec(db, what, "SELECT pg_catalog.pg_advisory_xact_lock("
 	    "pg_catalog.hashtext('entrypoint:audit-schema'))", 0, NULL) < 0 ||
-	    db_exec(db, what, sql_create_output, 0, NULL) < 0 ||
+	    db_exec(db, what, sql, 0, NULL) < 0 ||
 	    db_exec(db, what, "COMMIT", 0, NULL) < 0) {
 		(void)db_exec(db, "could not roll back", "ROLLBACK", 0, NULL);
 		return -1;
@@ -182,7 +216,7 @@ history_store(struct db *db, const struct audit_run *run)
 
 	ex = table_exists(db, "run_output");
 	if (ex == 0)
-		ex = create_output_table(db) == 0;
+		ex = change_output_table(db, sql_create_output) == 0;
 	if (ex <= 0) {
 		log_warn("the output of run %s is not stored", run->id);
 		return -1;
@@ -200,6 +234,43 @@ history_store(struct db *db, const struct audit_run *run)
 	free(h);
 	if (r < 0)
 		log_warn("the output of run %s is not stored", run->id);
+	return r;
+}
+
+int
+history_store_on_exit(struct db *db, const char *id, int code, int sig,
+    const char *status)
+{
+	const char *params[4], *sparams[1] = { db->schema };
+	char cbuf[16], sbuf[16];
+	PGresult *res;
+	int ex, r;
+
+	ex = table_exists(db, "run_output");
+	if (ex == 0) {
+		ex = change_output_table(db, sql_create_output) == 0;
+	} else if (ex > 0) {
+		res = db_query(db, "could not look for a column",
+		    sql_has_on_exit, 1, sparams);
+		ex = res ? 1 : -1;
+		if (res && PQntuples(res) == 0)
+			ex = change_output_table(db, sql_add_on_exit) == 0;
+		PQclear(res);
+	}
+	if (ex <= 0) {
+		log_warn("the on_exit result of run %s is not stored", id);
+		return -1;
+	}
+	snprintf(cbuf, sizeof(cbuf), "%d", code);
+	snprintf(sbuf, sizeof(sbuf), "%d", sig);
+	params[0] = id;
+	params[1] = code >= 0 ? cbuf : NULL;
+	params[2] = sig > 0 ? sbuf : NULL;
+	params[3] = status;
+	r = db_exec(db, "could not store the on_exit result of the run",
+	    sql_store_on_exit, 4, params);
+	if (r < 0)
+		log_warn("the on_exit result of run %s is not stored", id);
 	return r;
 }
 
@@ -302,6 +373,29 @@ struct shown {
 	size_t output_len;
 };
 
+/* on_exit's result: "exited 3 (failed)", "killed by SIGKILL (...)", "-". */
+static void
+print_on_exit_text(const struct shown *s)
+{
+	const char *code, *sig, *status;
+	long n;
+
+	if (!s->out || PQntuples(s->out) != 1 || PQgetisnull(s->out, 0, 6)) {
+		printf("on_exit:     -\n");
+		return;
+	}
+	code = val(s->out, 4);
+	sig = val(s->out, 5);
+	status = val(s->out, 6);
+	if (sig && parse_long(sig, 1, 255, &n) == 0)
+		printf("on_exit:     %s, killed by SIG%s\n", status,
+		    signal_name((int)n));
+	else if (code)
+		printf("on_exit:     %s, exit %s\n", status, code);
+	else
+		printf("on_exit:     %s\n", status);
+}
+
 static void
 print_show_text(const struct shown *s)
 {
@@ -342,6 +436,7 @@ print_show_text(const struct shown *s)
 		printf("%s %s %s (%s)\n", i ? "            " : "migrations: ",
 		    PQgetvalue(s->migs, i, 0), PQgetvalue(s->migs, i, 1),
 		    PQgetvalue(s->migs, i, 2));
+	print_on_exit_text(s);
 	if (s->out && PQntuples(s->out) == 1 &&
 	    strcmp(PQgetvalue(s->out, 0, 3), "t") == 0)
 		printf("recording:   %s bytes (entrypoint history replay "
@@ -375,7 +470,15 @@ print_show_json(const struct shown *s)
 		strbuf_addf(&sb, "\", \"status\": \"%s\"}",
 		    PQgetvalue(s->migs, i, 2));
 	}
-	strbuf_addstr(&sb, "], \"output\": ");
+	strbuf_addstr(&sb, "], \"on_exit\": ");
+	if (s->out && PQntuples(s->out) == 1 && !PQgetisnull(s->out, 0, 6))
+		strbuf_addf(&sb, "{\"status\": \"%s\", \"exit_code\": %s, "
+		    "\"signal\": %s}", PQgetvalue(s->out, 0, 6),
+		    val(s->out, 4) ? val(s->out, 4) : "null",
+		    val(s->out, 5) ? val(s->out, 5) : "null");
+	else
+		strbuf_addstr(&sb, "null");
+	strbuf_addstr(&sb, ", \"output\": ");
 	if (s->output) {
 		strbuf_addch(&sb, '"');
 		record_json_string(&sb, s->output, s->output_len);

@@ -24,6 +24,13 @@ struct audit_run;
 int history_store(struct db *db, const struct audit_run *run);
 
 /*
+ * Store on_exit's result with run id's row (audit_on_exit(), audit.h):
+ * code (-1: none), sig (0: none), status.  Return 0, or -1 after a warning.
+ */
+int history_store_on_exit(struct db *db, const char *id, int code, int sig,
+    const char *status);
+
+/*
  * entrypoint history [-n N] [--task NAME] [--json]
  * entrypoint history show ID [--json]
  * entrypoint history replay ID [--speed N | --instant]

@@ -17,6 +17,8 @@ static struct {
 	int debug;
 	log_sink_fn *sink;
 	void *sink_arg;
+	log_tee_fn *tee;
+	void *tee_arg;
 } lg;
 
 static const char *const level_name[] = { "debug", "info", "warn", "error" };
@@ -44,6 +46,23 @@ log_set_sink(log_sink_fn *fn, void *arg)
 {
 	lg.sink = fn;
 	lg.sink_arg = arg;
+}
+
+void
+log_set_tee(log_tee_fn *fn, void *arg)
+{
+	lg.tee = fn;
+	lg.tee_arg = arg;
+}
+
+/* Write line[0..n) to stderr in one write(2), and to the tee. */
+static void
+put_line(const char *line, size_t n)
+{
+	if (lg.tee)
+		lg.tee(line, n, lg.tee_arg);
+	if (write(STDERR_FILENO, line, n) < 0)
+		return;
 }
 
 void
@@ -130,8 +149,7 @@ emit(enum log_level lvl, const char *reason, const char *fmt, va_list ap)
 		n = (int)sizeof(line) - 1;
 		line[n - 1] = '\n';
 	}
-	if (write(STDERR_FILENO, line, (size_t)n) < 0)
-		return;
+	put_line(line, (size_t)n);
 }
 
 void
@@ -301,8 +319,7 @@ log_event_typed(const char *msg, const char *const *fields,
 	if (lg.fmt == LOG_FORMAT_JSON)
 		line[n++] = '}';
 	line[n++] = '\n';
-	if (write(STDERR_FILENO, line, n) < 0)
-		errno = saved;
+	put_line(line, n);
 	errno = saved;
 }
 

@@ -32,6 +32,14 @@ enum log_format log_get_format(void);
  */
 typedef void log_sink_fn(enum log_level lvl, const char *msg, void *arg);
 void log_set_sink(log_sink_fn *fn, void *arg);
+/*
+ * While a tee is set, fn also gets every line written to stderr (as
+ * written: prefix, escaping and newline included), before it is written;
+ * the operator sees the same as without.  migrate keeps what it said with
+ * its audit row this way (audit_keep_log()).  fn NULL: no tee.
+ */
+typedef void log_tee_fn(const char *line, unsigned long n, void *arg);
+void log_set_tee(log_tee_fn *fn, void *arg);
 /* Debug output is on when $ENTRYPOINT_DEBUG is set and not "0". */
 void log_set_debug(int on);
 

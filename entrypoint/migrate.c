@@ -678,6 +678,8 @@ run(struct migrate *mg, char **argv)
 		    mg->ses.extra_ok);
 		audited = !a;
 		code = code ? code : a;
+		if (audited)	/* what migrate says, kept with its row */
+			audit_keep_log(mg->cfg, &ar);
 		snprintf(mg->ses.run_id, sizeof(mg->ses.run_id), "%s", ar.id);
 	}
 	if (!code && (f & MIG_DB) && (mg->cmd->fn == mig_up ||

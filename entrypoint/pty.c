@@ -18,6 +18,12 @@
 
 /* What one read moves: a pipe's default capacity. */
 #define CHAN_BUF 65536
+/*
+ * The capacity asked for the child's output pipes (the default
+ * /proc/sys/fs/pipe-max-size): each wakeup then moves up to this much,
+ * which matters on a busy machine where every wakeup waits for a CPU.
+ */
+#define PIPE_SIZE (1024 * 1024)
 /* Reads in a row per wakeup while the output takes them at once. */
 #define BURST 16
 /* After the loop, reads per channel at most (writers may live on). */
@@ -136,6 +142,11 @@ zero_copy_setup(struct pty *p)
 
 	for (i = CH_OUT; p->tail && i <= CH_ERR; i++)
 		p->ch[i].zc = !p->ch[i].to_blocking && is_pipe(p->ch[i].to);
+	/* tee() moves at most what our output pipe has room for */
+	for (i = CH_OUT; i <= CH_ERR; i++)
+		if (p->ch[i].zc)
+			(void)fcntl(p->ch[i].to, F_SETPIPE_SZ, PIPE_SIZE);
+	p->null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 }
 
 /* Two pipes for the child's stdout and stderr. */
@@ -149,6 +160,7 @@ open_pipes(struct pty *p)
 			return -1;
 		p->child_fd[i] = fds[1];
 		p->ch[i].from = fds[0];
+		(void)fcntl(fds[0], F_SETPIPE_SZ, PIPE_SIZE);	/* or not */
 		if (set_nonblock(fds[0]) < 0)
 			return -1;
 		p->ch[i].to = writer_for(i, &p->ch[i].to_blocking);
@@ -166,7 +178,7 @@ pty_open(struct pty *p, enum pty_mode mode, int term,
 
 	memset(p, 0, sizeof(*p));
 	p->mode = mode;
-	p->master = p->term = -1;
+	p->master = p->term = p->null = -1;
 	for (i = 0; i < 3; i++)
 		p->child_fd[i] = -1;
 	for (i = 0; i < PTY_CHANS; i++)
@@ -235,28 +247,40 @@ pty_poll_fill(struct pty *p, struct pollfd *pfd, int max)
 	return n;
 }
 
-/* Read what c's source has; feed it to the recorders. */
+/*
+ * Read what c's source has (c->len is 0); feed it to the recorders.  An
+ * output channel (non-blocking) is read until its buffer is nearly full or
+ * it has nothing more: a pty hands over at most about 4 KiB a read, and
+ * one write and one recorder call for several reads saves both a system
+ * call and a wakeup of whoever reads our output.  The terminal (blocking,
+ * not ours) is read once.
+ */
 static void
 chan_read(struct pty *p, struct pty_chan *c, long long now)
 {
-	ssize_t n = read(c->from, c->buf, CHAN_BUF);
+	size_t got = 0;
+	ssize_t n;
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
+	do {
+		n = read(c->from, c->buf + got, CHAN_BUF - got);
+		if (n > 0)
+			got += (size_t)n;
+	} while (n > 0 && c->feed && CHAN_BUF - got >= 4096);
+	if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR))) {
 		/* EOF, or EIO: the pty's last slave is closed */
 		if (n < 0 && errno != EIO)
 			log_debug("could not read output: %s",
 			    strerror(errno));
-		c->eof = 1;
-		return;
+		c->eof = 1;	/* what was read is still written */
 	}
-	c->len = (size_t)n;
+	if (got == 0)
+		return;
+	c->len = got;
 	c->off = 0;
 	if (c->feed && p->tail)
-		record_tail_add(p->tail, c->buf, (size_t)n);
+		record_tail_add(p->tail, c->buf, got);
 	if (c->feed && p->cast)
-		record_cast_output(p->cast, now, c->buf, (size_t)n);
+		record_cast_output(p->cast, now, c->buf, got);
 }
 
 /* 1 when the pipe fd cannot take a page now. */
@@ -305,7 +329,7 @@ chan_move(struct pty *p, struct pty_chan *c)
 	size_t left;
 
 	c->wait_out = 0;
-	n = tee(c->from, c->to, CHAN_BUF, SPLICE_F_NONBLOCK);
+	n = tee(c->from, c->to, PIPE_SIZE, SPLICE_F_NONBLOCK);
 	if (n < 0 && errno == EAGAIN) {
 		/* Nothing to read, or our output is full: which one? */
 		c->wait_out = poll_out_full(c->to);
@@ -321,7 +345,23 @@ chan_move(struct pty *p, struct pty_chan *c)
 			c->eof = 1;
 		return;
 	}
-	for (left = (size_t)n; left > 0; left -= (size_t)m) {
+	left = (size_t)n;
+	/*
+	 * Only the last tail->cap bytes can end up in the tail: the ones
+	 * before go to /dev/null with splice(), never copied to us.
+	 */
+	while (p->null >= 0 && left > p->tail->cap) {
+		m = splice(c->from, NULL, p->null, NULL, left - p->tail->cap,
+		    SPLICE_F_NONBLOCK);
+		if (m <= 0) {
+			close(p->null);		/* not here: read them */
+			p->null = -1;
+			break;
+		}
+		record_tail_skip(p->tail, (size_t)m);
+		left -= (size_t)m;
+	}
+	for (; left > 0; left -= (size_t)m) {
 		m = read(c->from, c->buf, left < CHAN_BUF ? left : CHAN_BUF);
 		if (m <= 0)
 			break;
@@ -422,5 +462,8 @@ pty_finish(struct pty *p)
 	if (p->master >= 0)
 		close(p->master);
 	p->master = -1;
+	if (p->null >= 0)
+		close(p->null);
+	p->null = -1;
 	p->mode = PTY_NONE;
 }

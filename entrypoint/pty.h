@@ -54,6 +54,7 @@ struct pty {
 	struct pty_chan ch[PTY_CHANS];
 	struct record_tail *tail;	/* output kept, or NULL */
 	struct record_cast *cast;	/* the recording, or NULL */
+	int null;			/* /dev/null for splice(), or -1 */
 };
 
 /*

@@ -65,6 +65,12 @@ record_tail_add(struct record_tail *t, const char *p, size_t n)
 	t->pos = (t->pos + n) % t->cap;
 }
 
+void
+record_tail_skip(struct record_tail *t, size_t n)
+{
+	t->total += (long long)n;
+}
+
 char *
 record_tail_bytes(const struct record_tail *t, size_t *len)
 {

@@ -29,6 +29,11 @@ struct record_tail {
 /* keep: bytes to keep; 0 keeps nothing (adds only count). */
 void record_tail_init(struct record_tail *t, size_t keep);
 void record_tail_add(struct record_tail *t, const char *p, size_t n);
+/*
+ * n bytes went by unseen (a mover that knows cap more follow at once, all
+ * of which it adds, saves copying them): counted, not kept.
+ */
+void record_tail_skip(struct record_tail *t, size_t n);
 /* The kept bytes, oldest first, in a malloc'd buffer; *len their count. */
 char *record_tail_bytes(const struct record_tail *t, size_t *len);
 void record_tail_release(struct record_tail *t);

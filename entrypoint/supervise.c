@@ -55,6 +55,7 @@ struct run {
 	long long kill_at;	/* SIGKILL deadline, or -1 */
 	long long give_up_at;	/* stop waiting after the SIGKILL, or -1 */
 	long long settle_at;	/* release_startup_pages() then, or -1 */
+	int reap_due;		/* a signal came (or a deadline): waitpid */
 };
 
 int
@@ -300,19 +301,21 @@ wait_and_dispatch(struct run *r, long long now)
 		nio = pty_poll_fill(r->o->io, pfd + 1, PTY_POLLFDS);
 	nfds += (nfds_t)nio;
 	n = poll(pfd, nfds, poll_timeout(r, now));
-	if (n < 0) {
-		if (errno != EINTR) {
+	if (n <= 0) {
+		r->reap_due = 1;
+		if (n < 0 && errno != EINTR) {
 			log_warn_errno("could not wait for signals");
 			poll(NULL, 0, TICK_MS);
 		}
 		return;
 	}
-	if (n == 0)
-		return;
 	if (nio)
 		pty_poll_ready(r->o->io, pfd + 1, nio, now_ms());
 	if (pfd[0].fd < 0 || !pfd[0].revents)
 		return;
+	/* Only a signal (CHLD among them) can mean a child has exited:
+	 * output moving alone costs no waitpid(). */
+	r->reap_due = 1;
 	/* Bounded: signals keep arriving, but reaping must not starve. */
 	for (i = 0; i < 64; i++) {
 		sig = sig_read(&si);
@@ -403,8 +406,12 @@ supervise_run(const struct supervise_opts *opts,
 	/* Short runs would pay for the page faults and gain nothing. */
 	r.settle_at = now_ms() + SETTLE_MS;
 
+	r.reap_due = 1;
 	for (;;) {
-		reap(&r);
+		if (r.reap_due) {
+			r.reap_due = 0;
+			reap(&r);
+		}
 		now = now_ms();
 		if (r.main_done && !r.stopping)
 			begin_stopping(&r, now);

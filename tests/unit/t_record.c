@@ -54,6 +54,13 @@ main(void)
 	out = record_tail_bytes(&t, &n);
 	is_str(out, "23456789", "tail: one add larger than the tail");
 	free(out);
+	/* skipped bytes (spliced away, then cap bytes added) are counted */
+	record_tail_skip(&t, 1000);
+	record_tail_add(&t, "ABCDEFGH", 8);
+	out = record_tail_bytes(&t, &n);
+	is_str(out, "ABCDEFGH", "tail: after a skip, the bytes added");
+	is_int((long)t.total, 1030, "tail: skipped bytes counted");
+	free(out);
 	record_tail_release(&t);
 	record_tail_init(&t, 0);
 	record_tail_add(&t, "abc", 3);
