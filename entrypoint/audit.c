@@ -46,6 +46,8 @@ struct audit_priv {
 	struct db db;
 	int connected;
 	int recorded;		/* our row is in the table */
+	int table_ok;		/* the table is there: audit_end() need not
+				 * ask (audit_begin_deferred()) */
 	int locked;		/* this session holds the exclusive lock */
 	int refused;		/* best-effort met 77/78: never retry */
 	int borrowed;		/* db is the caller's session: never close */
@@ -761,6 +763,17 @@ audit_begin_finish(const struct config *cfg, struct audit_run *run,
 	return begin(cfg, run, db);
 }
 
+int
+audit_begin_deferred(const struct config *cfg, struct audit_run *run)
+{
+	struct audit_priv *p = run->priv;
+
+	if (p)
+		p->table_ok = 1;
+	log_start(cfg, run);
+	return 0;
+}
+
 /*
  * 1 when the held connection still looks alive.  PQconsumeInput reads what
  * the server sent meanwhile (libpq's socket is non-blocking): a restart or
@@ -805,7 +818,8 @@ record_end(const struct config *cfg, struct audit_run *run,
 			return -1;
 		p->connected = 1;
 	}
-	if (!p->recorded && ensure_table(&p->db, cfg->database.schema) < 0)
+	if (!p->recorded && !p->table_ok &&
+	    ensure_table(&p->db, cfg->database.schema) < 0)
 		return -1;
 	return db_exec(&p->db, "could not record the end of the run",
 	    sql_end, 12, params);

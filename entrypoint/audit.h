@@ -78,6 +78,14 @@ int audit_begin_prepare(const struct config *cfg, struct audit_run *run,
     struct db *db, struct db_stmt *st);
 int audit_begin_finish(const struct config *cfg, struct audit_run *run,
     struct db *db, int ok);
+/*
+ * In place of audit_begin_finish(), for a run found to change nothing
+ * before it does anything (migrate with nothing to apply), when the
+ * caller knows <schema>.runs is there: no "running" row, and audit_end()
+ * writes the whole row in its one statement (one write, not two).
+ * Returns 0.
+ */
+int audit_begin_deferred(const struct config *cfg, struct audit_run *run);
 
 /*
  * After audit_end(), when on_exit ran (or could not): store its result with

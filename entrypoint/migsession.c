@@ -421,6 +421,7 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 	exists = history_exists(exists_r);
 	runs = PQntuples(exists_r) == 1 &&
 	    strcmp(PQgetvalue(exists_r, 0, 1), "t") == 0;
+	ses->runs_ok = runs;
 	db_outcome_release(&o);
 	/* The rows, and the caller's extra statement (the audit row) when
 	 * its table is there, in one round trip; without the table the

@@ -38,6 +38,8 @@ struct migsession {
 	struct db_stmt extra;	/* caller: sent with the lock and the
 				   applied list (the audit row) */
 	int extra_ok;		/* it was sent and succeeded */
+	int runs_ok;		/* <schema>.runs is there (asked with the
+				   lock by migsession_lock_read) */
 	struct db db;
 	int connected;
 	PGresult *rows;		/* what is applied (set->m points here) */

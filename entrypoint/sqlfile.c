@@ -122,8 +122,9 @@ sqlfile_parse_name(const char *fname, long long *version,
 /*
  * Read a whole file.  A migration is usually small: one read(2) into a
  * buffer on the stack, and a short read of a regular file is its end, so
- * open/read/close are the only system calls; bigger files go through
- * read_file().
+ * open/fstat/read/close are the only system calls; bigger files go through
+ * read_file().  openat(2), not open(2): musl's open() follows O_CLOEXEC
+ * with an fcntl(2) of its own, one more system call per file.
  */
 static char *
 slurp(const char *path, size_t *len, char *err, size_t errsz)
@@ -133,7 +134,8 @@ slurp(const char *path, size_t *len, char *err, size_t errsz)
 	struct stat st;
 	/* O_NONBLOCK: a FIFO or a device is refused at once, never waited
 	 * on (it means nothing to a regular file) */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), saved;
+	int fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK),
+	    saved;
 
 	if (fd < 0)
 		goto fail;

@@ -1,0 +1,84 @@
+#!/bin/bash
+# t3620-noop-audit: the audit row of a migrate that applies nothing is
+# written in one statement (no "running" row first, then its end): the
+# server's own statement log (log_statement = mod, set for migrate's session
+# through libpq's PGOPTIONS) counts the writes.  A migrate that applies
+# something still writes its "running" row before the first migration
+# runs (the migration reads it), and audit = required keeps the row first.
+. "$SRCDIR/tests/sh/lib.sh"
+. "$SRCDIR/tests/pg/lib-pg.sh"
+cd "$T" || exit 1
+
+pg_start
+mkdir migrations
+cat >entrypoint.ini <<'INI'
+[database]
+url = ${DATABASE_URL}
+wait = 5s
+INI
+
+# What a migration sees of the newest run while it is applied.
+seen() {
+	printf -- '-- migrate:up\nCREATE TABLE %s AS SELECT status, exit_code FROM entrypoint.runs ORDER BY started_at DESC LIMIT 1;\n-- migrate:down\nDROP TABLE %s;\n' \
+		"$2" "$2" >"migrations/$1_$2.sql"
+}
+
+# writes CMD...: run entrypoint CMD with migrate's statements logged, and
+# count its writes to the audit table into $writes (rc in $rc)
+writes() {
+	local from
+	from=$(wc -l <"$PG_LOG")
+	PGOPTIONS='-c log_statement=mod' run_ep "$@"
+	writes=$(tail -n +"$((from + 1))" "$PG_LOG" |
+		grep -c 'INSERT INTO "entrypoint"\.runs')
+}
+
+newest() {
+	psql_q "SELECT command, status, exit_code, finished_at >= started_at FROM entrypoint.runs ORDER BY started_at DESC LIMIT 1"
+}
+
+# The first migrate creates the audit table; the migration sees its row.
+seen 1 first
+writes migrate
+is "$rc" 0 "the first migrate"
+is "$(psql_q 'SELECT status, exit_code IS NULL FROM first')" "running|t" \
+	"its row was written before the migration ran"
+is "$writes" 2 "and completed after: two writes"
+
+# With the table there, a migrate with something pending writes its row
+# before the first migration runs, too.
+seen 2 second
+writes migrate
+is "$rc" 0 "a migrate with one pending"
+is "$(psql_q 'SELECT status, exit_code IS NULL FROM second')" "running|t" \
+	"its row was written before the migration ran"
+is "$writes" 2 "two writes"
+is "$(newest)" "migrate|succeeded|0|t" "and the row is complete"
+
+# Nothing pending: one write, the whole row.
+writes migrate
+is "$rc" 0 "a no-op migrate"
+is "$writes" 1 "writes its audit row once"
+is "$(newest)" "migrate|succeeded|0|t" "the whole row: succeeded, exit 0"
+is "$(psql_q "SELECT count(*) FROM entrypoint.runs WHERE status = 'running'")" 0 \
+	"no row left running"
+
+# audit = required: the row comes first, whatever the run turns out to be.
+cat >required.ini <<'INI'
+[database]
+url = ${DATABASE_URL}
+audit = required
+INI
+writes -c required.ini migrate
+is "$rc" 0 "a no-op migrate with audit = required"
+is "$writes" 2 "writes its row first, then its end"
+is "$(newest)" "migrate|succeeded|0|t" "the row is complete"
+
+# Nothing pending but a changed file: nothing runs, one write, the failure.
+sed -i '1a SELECT 1;' migrations/1_first.sql
+writes migrate
+is "$rc" 65 "a changed applied migration stops migrate (65)"
+is "$writes" 1 "one write"
+is "$(newest)" "migrate|failed|65|t" "the row says failed, 65"
+
+done_testing
