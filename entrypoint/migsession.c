@@ -412,7 +412,6 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 		if (code)
 			return code;
 	}
-	ses->db.idle = NULL;
 	if (!exists_r) {
 		code = own_failure(ses, "could not look for the migrations "
 		    "table", &o);
@@ -425,7 +424,8 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 	db_outcome_release(&o);
 	/* The rows, and the caller's extra statement (the audit row) when
 	 * its table is there, in one round trip; without the table the
-	 * caller writes it the ordinary way (extra_ok 0). */
+	 * caller writes it the ordinary way (extra_ok 0).  The files still
+	 * unread are read while the server answers (db.idle). */
 	memset(st, 0, sizeof(st));
 	if (exists) {
 		st[n].sql = ses->q_applied;
@@ -457,6 +457,7 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 	if (mode == HISTORY_CREATE)
 		code = create_history(ses);
 out:
+	ses->db.idle = NULL;
 	PQclear(exists_r);
 	PQclear(rows_r);
 	db_outcome_release(&o);
