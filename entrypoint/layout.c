@@ -337,13 +337,22 @@ entry_cmp(const void *a, const void *b)
 }
 
 /* 1: a directory, 0: a regular file, -1: anything else (a FIFO would
- * block the reader forever) or gone. */
+ * block the reader forever) or gone.  The entry's type answers without a
+ * stat(2) per file; a link, or a file system that does not say, is
+ * asked. */
 static int
-kind_at(const char *dir, const char *name)
+kind_at(const char *dir, const struct dirent *de)
 {
 	struct stat st;
-	char *p = xasprintf("%s/%s", dir, name);
-	int r = stat(p, &st);
+	char *p;
+	int r;
+
+	if (de->d_type == DT_REG || de->d_type == DT_DIR)
+		return de->d_type == DT_DIR;
+	if (de->d_type != DT_UNKNOWN && de->d_type != DT_LNK)
+		return -1;
+	p = xasprintf("%s/%s", dir, de->d_name);
+	r = stat(p, &st);
 
 	free(p);
 	if (r < 0)
@@ -488,9 +497,10 @@ classify(const char *dir, struct raw *r, int read_markers, char *err,
 		r->marked = 1;	/* the forced layout's reader judges */
 		return 0;
 	}
-	/* The markers come first: the head of the file is enough. */
+	/* The markers come first: the head of the file is enough.  openat:
+	 * musl's open() adds an fcntl(2) per file for O_CLOEXEC. */
 	p = xasprintf("%s/%s", dir, f);
-	fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = openat(AT_FDCWD, p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	n = fd < 0 ? -1 : read_nointr(fd, head, sizeof(head));
 	saved = errno;
 	if (fd >= 0)
@@ -1007,7 +1017,7 @@ layout_list(const char *dir, enum layout_format forced, struct layout *out,
 		}
 		memset(&r[n], 0, sizeof(r[n]));
 		r[n].fname = xstrdup(de->d_name);
-		r[n].is_dir = kind_at(dir, de->d_name);
+		r[n].is_dir = kind_at(dir, de);
 		n++;
 	}
 	closedir(d);
