@@ -768,8 +768,9 @@ audit_begin_deferred(const struct config *cfg, struct audit_run *run)
 {
 	struct audit_priv *p = run->priv;
 
-	if (p)
-		p->table_ok = 1;
+	if (!p)		/* audit_begin_prepare() gave no statement */
+		return 0;
+	p->table_ok = 1;
 	log_start(cfg, run);
 	return 0;
 }

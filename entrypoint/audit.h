@@ -83,7 +83,7 @@ int audit_begin_finish(const struct config *cfg, struct audit_run *run,
  * before it does anything (migrate with nothing to apply), when the
  * caller knows <schema>.runs is there: no "running" row, and audit_end()
  * writes the whole row in its one statement (one write, not two).
- * Returns 0.
+ * Only after audit_begin_prepare() gave a statement.  Returns 0.
  */
 int audit_begin_deferred(const struct config *cfg, struct audit_run *run);
 
