@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "exitcode.h"
 #include "log.h"
 #include "migsession.h"
@@ -132,6 +133,23 @@ progress_tick(void *arg)
 		(void)write_all(2, line, (size_t)n < sizeof(line) ?
 		    (size_t)n : sizeof(line) - 1);
 	ses->ticked = 1;
+}
+
+/*
+ * The release recorded with each migration: [app] release escaped as the
+ * audit row stores it (ESCAPE_DB), so a byte that is not UTF-8 cannot make
+ * the record's INSERT fail.  Made once, freed by migsession_release().
+ */
+static const char *
+release_of(struct migsession *ses)
+{
+	const char *r = ses->cfg->app.release;
+
+	if (!r || !*r)
+		return "";
+	if (!ses->release)
+		ses->release = escape_dup(r, ESCAPE_DB);
+	return ses->release ? ses->release : "";
 }
 
 int
@@ -737,7 +755,7 @@ static int
 apply_tx(struct migsession *ses, struct mig *m, size_t i, size_t total)
 {
 	const char *params[5] = { m->f.version_str, m->f.name, m->f.checksum,
-		ses->cfg->app.release ? ses->cfg->app.release : "", ses->run_id };
+		release_of(ses), ses->run_id };
 	struct plan p;
 	struct db_outcome o;
 	PGresult *rec = NULL;
@@ -790,7 +808,7 @@ static int
 record_running(struct migsession *ses, const struct mig *m)
 {
 	const char *params[5] = { m->f.version_str, m->f.name, m->f.checksum,
-		ses->cfg->app.release ? ses->cfg->app.release : "", ses->run_id };
+		release_of(ses), ses->run_id };
 	struct plan pre;
 	struct db_outcome o;
 	int code = 0;
@@ -1067,6 +1085,8 @@ try_one(struct migsession *ses, struct mig *m, int after_enum,
 	ses->cur_start = now_ms();
 	free(ses->untried);
 	ses->untried = NULL;
+	free(ses->release);
+	ses->release = NULL;
 	memset(&p, 0, sizeof(p));
 	p.pipeline = 1;
 	plan_add(&p, "SAVEPOINT entrypoint_plan", 0, NULL, NULL);
@@ -1180,7 +1200,7 @@ migsession_try_end(struct migsession *ses)
 int
 migsession_baseline(struct migsession *ses, long long v, size_t *nout)
 {
-	const char *rel = ses->cfg->app.release ? ses->cfg->app.release : "";
+	const char *rel = release_of(ses);
 	struct migset *set = ses->set;
 	const char **params;
 	char vbuf[32];

@@ -49,6 +49,7 @@ struct migsession {
 	long long cur_start;
 	int ticked;
 	char *untried;		/* see migsession_try() */
+	char *release;		/* [app] release, escaped as audit stores it */
 	long long last_tick;	/* progress is shown once a second */
 	struct lock_watch watch;	/* who blocks a waiting statement */
 	/* the statements of our own, with "@S@" replaced */

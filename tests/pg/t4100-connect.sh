@@ -215,6 +215,17 @@ unlike "$err" "without an audit record|not in the audit trail" "and it is record
 row=$(psql_q "SELECT array_to_string(argv, '|') || ' ' || actor || ' ' || release FROM entrypoint.runs ORDER BY started_at DESC LIMIT 1")
 is "$row" 'true|a\xffb al\xfeice v1\xfd' "argv, actor and release stored with \\xNN escapes"
 
+# migrate records the same release with each migration it applies
+mkdir -p migrations
+printf -- '-- migrate:up\nCREATE TABLE t4100_rel (id int);\n' \
+	>migrations/0001_rel.sql
+run_ep -c u.ini migrate
+is "$rc" 0 "migrate with a release that is not UTF-8"
+is "$(psql_q "SELECT release FROM entrypoint.migrations WHERE version = 1")" \
+	'v1\xfd' "the migration's record has the release escaped"
+rm -r migrations
+psql_q "DROP TABLE t4100_rel; DELETE FROM entrypoint.migrations" >/dev/null
+
 # history shows what was recorded, escaped and cut on a character
 long=$(printf 'é%.0s' $(seq 1 40))
 cat >h.ini <<INI
