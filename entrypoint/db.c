@@ -433,11 +433,12 @@ connect_once(struct db *db, const struct db_options *o, long long deadline,
 	if (PQstatus(c) == CONNECTION_BAD)
 		return c;
 	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+		/* Past the deadline the socket is still looked at once: on a
+		   loaded machine we may be scheduled late, and a refusal that
+		   is already there must not read as "did not answer". */
 		left = deadline - now_ms();
-		if (left <= 0) {
-			a->timed_out = 1;
-			break;
-		}
+		if (left < 0)
+			left = 0;
 		p[0].fd = PQsocket(c);
 		p[0].events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
 		p[0].revents = 0;
@@ -456,6 +457,10 @@ connect_once(struct db *db, const struct db_options *o, long long deadline,
 		if (a->signo)
 			break;
 		if (r <= 0 || !(p[0].revents)) {
+			if (left == 0) {
+				a->timed_out = 1;
+				break;
+			}
 			if (db->idle)
 				run_idle(db);
 			if (db->idle_failed)
