@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,21 +27,6 @@ static const char *const format_names[LAYOUT_COUNT] = {
 	"auto", "dbmate", "golang-migrate", "goose", "sql-migrate", "flyway",
 	"diesel", "prisma"
 };
-
-static int
-fail(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 const char *
 layout_name(enum layout_format f)
@@ -379,10 +363,10 @@ regular_file(const char *path, char *err, size_t errsz)
 	struct stat st;
 
 	if (stat(path, &st) < 0)
-		return fail(err, errsz, "could not read \"%s\": %s", path,
+		return errf(err, errsz, "could not read \"%s\": %s", path,
 		    strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return fail(err, errsz, "\"%s\": not a regular file", path);
+		return errf(err, errsz, "\"%s\": not a regular file", path);
 	return 0;
 }
 
@@ -455,7 +439,7 @@ classify(const char *dir, struct raw *r, int read_markers, char *err,
 	r->vote = LAYOUT_AUTO;
 	r->marked = 0;
 	if (r->is_dir < 0)
-		return fail(err, errsz, "%s/%s: not a regular file", dir, f);
+		return errf(err, errsz, "%s/%s: not a regular file", dir, f);
 	if (r->is_dir) {
 		p = xasprintf("%s/%s/migration.sql", dir, f);
 		if (file_exists(p)) {
@@ -473,7 +457,7 @@ classify(const char *dir, struct raw *r, int read_markers, char *err,
 		free(p);
 		if (r->vote != LAYOUT_AUTO)
 			return 0;
-		return fail(err, errsz, "invalid migration folder \"%s/%s\": "
+		return errf(err, errsz, "invalid migration folder \"%s/%s\": "
 		    "it holds no up.sql (diesel) or migration.sql (Prisma)",
 		    dir, f);
 	}
@@ -506,7 +490,7 @@ classify(const char *dir, struct raw *r, int read_markers, char *err,
 	if (fd >= 0)
 		close(fd);
 	if (n < 0) {
-		fail(err, errsz, "could not read migration file \"%s\": %s",
+		errf(err, errsz, "could not read migration file \"%s\": %s",
 		    p, strerror(saved));
 		free(p);
 		return -1;
@@ -542,7 +526,7 @@ detect(const char *dir, struct raw *r, size_t n, enum layout_format *out,
 			continue;
 		}
 		if (first && first->vote != v)
-			return fail(err, errsz, "mixed migration layouts in "
+			return errf(err, errsz, "mixed migration layouts in "
 			    "\"%s\": \"%s\" is %s, \"%s\" is %s (set "
 			    "[database] format to read one)", dir,
 			    first->fname, layout_name(first->vote), r[i].fname,
@@ -553,7 +537,7 @@ detect(const char *dir, struct raw *r, size_t n, enum layout_format *out,
 	if (first && (plain || pair)) {
 		const struct raw *o = plain ? plain : pair;
 
-		return fail(err, errsz, "mixed migration layouts in \"%s\": "
+		return errf(err, errsz, "mixed migration layouts in \"%s\": "
 		    "\"%s\" is %s, \"%s\" is not (%s)", dir, first->fname,
 		    layout_name(first->vote), o->fname,
 		    o->vote == LAYOUT_GOLANG_MIGRATE ? "a golang-migrate "
@@ -579,7 +563,7 @@ static int
 unusable(const char *dir, const char *f, enum layout_format fmt,
     const char *want, char *err, size_t errsz)
 {
-	return fail(err, errsz, "invalid migration file name \"%s/%s\" for "
+	return errf(err, errsz, "invalid migration file name \"%s/%s\" for "
 	    "the %s layout (want %s)", dir, f, layout_name(fmt), want);
 }
 
@@ -599,7 +583,7 @@ list_dbmate(const char *dir, struct raw *r, size_t n, struct layout *l,
 		int rc;
 
 		if (r[i].is_dir)
-			return fail(err, errsz, "unexpected folder \"%s/%s\" in "
+			return errf(err, errsz, "unexpected folder \"%s/%s\" in "
 			    "a dbmate migrations folder", dir, r[i].fname);
 		rc = sqlfile_parse_name(r[i].fname, &v, &vs, &name, &k, err,
 		    errsz);
@@ -609,7 +593,7 @@ list_dbmate(const char *dir, struct raw *r, size_t n, struct layout *l,
 		}
 		if (rc == 0) {
 			if (!known_other(r[i].fname) && r[i].fname[0] != '.')
-				return fail(err, errsz, "unrecognized file "
+				return errf(err, errsz, "unrecognized file "
 				    "\"%s/%s\" in the migrations folder (not "
 				    "VERSION_name.sql)", dir, r[i].fname);
 			warn_other(l, dir, r[i].fname);
@@ -696,7 +680,7 @@ list_markers(const char *dir, struct raw *r, size_t n,
 				continue;
 			}
 			if (fmt == LAYOUT_GOOSE && ends_with(f, ".go"))
-				return fail(err, errsz, "cannot apply goose Go "
+				return errf(err, errsz, "cannot apply goose Go "
 				    "migration \"%s/%s\": only SQL migrations "
 				    "are read", dir, f);
 			return unusable(dir, f, fmt, fmt == LAYOUT_GOOSE ?
@@ -710,7 +694,7 @@ list_markers(const char *dir, struct raw *r, size_t n,
 			    "VERSION_name.sql, VERSION from 1, up to 18 digits" :
 			    "a numeric prefix of up to 18 digits", err, errsz);
 		if (!r[i].marked)
-			return fail(err, errsz, "invalid migration file \"%s/%s\""
+			return errf(err, errsz, "invalid migration file \"%s/%s\""
 			    ": no \"-- +%s Up\" marker (%s layout)", dir, f,
 			    fmt == LAYOUT_GOOSE ? "goose" : "migrate",
 			    layout_name(fmt));
@@ -822,7 +806,7 @@ list_flyway(const char *dir, struct raw *r, size_t n, struct layout *l,
 		}
 		if (layout_flyway_version(f + 1, (size_t)(sep - f - 1), &v)
 		    < 0)
-			return fail(err, errsz, "invalid Flyway version in "
+			return errf(err, errsz, "invalid Flyway version in "
 			    "\"%s/%s\" (want numbers separated by '.' or '_', "
 			    "at most 999 digits each)", dir, f);
 		e = entry_push(l, cap);
@@ -885,14 +869,14 @@ list_folders(const char *dir, struct raw *r, size_t n,
 		}
 		digits[nd] = '\0';
 		if (nd == 0 || f + k != us || lead_digits(digits, nd, &v) < 0)
-			return fail(err, errsz, "invalid migration folder name "
+			return errf(err, errsz, "invalid migration folder name "
 			    "\"%s/%s\" for the %s layout (want %s)", dir, f,
 			    layout_name(fmt), fmt == LAYOUT_DIESEL ?
 			    "YYYY-MM-DD-HHMMSS_name" : "TIMESTAMP_name");
 		p = xasprintf("%s/%s/%s", dir, f, fmt == LAYOUT_DIESEL ?
 		    "up.sql" : "migration.sql");
 		if (!file_exists(p)) {
-			fail(err, errsz, "invalid migration folder \"%s/%s\": "
+			errf(err, errsz, "invalid migration folder \"%s/%s\": "
 			    "no %s", dir, f, fmt == LAYOUT_DIESEL ? "up.sql" :
 			    "migration.sql");
 			free(p);
@@ -955,7 +939,7 @@ join_versions(struct layout *l, char *err, size_t errsz)
 			if (!a->path || b->path || a->down_path ||
 			    (i + 2 < l->n && l->e[i + 2].version ==
 			    a->version))
-				return fail(err, errsz, "duplicate migration "
+				return errf(err, errsz, "duplicate migration "
 				    "version %s: \"%s\" and \"%s\"",
 				    a->version_str, a->path ? a->path :
 				    a->down_path, b->path ? b->path :
@@ -968,7 +952,7 @@ join_versions(struct layout *l, char *err, size_t errsz)
 			continue;
 		}
 		if (!a->path)
-			return fail(err, errsz, "invalid migration \"%s\": a down "
+			return errf(err, errsz, "invalid migration \"%s\": a down "
 			    "file without its up file", a->down_path);
 		l->e[j++] = *a;
 	}
@@ -998,7 +982,7 @@ layout_list(const char *dir, enum layout_format forced, struct layout *out,
 	if (!d) {
 		int e = errno;
 
-		fail(err, errsz, "could not open migrations directory \"%s\": "
+		errf(err, errsz, "could not open migrations directory \"%s\": "
 		    "%s", dir, strerror(e));
 		errno = e;
 		return -2;
@@ -1177,7 +1161,7 @@ envsub(struct strbuf *sb, const char *p, const char *end, const char *path,
 					dend++;
 			}
 			if (dend >= end || *dend != '}' || n1 == n0)
-				return fail(err, errsz, "%s:%d: invalid "
+				return errf(err, errsz, "%s:%d: invalid "
 				    "ENVSUB reference (want ${NAME} or "
 				    "${NAME:-default})", path, line);
 			name = xstrndup(n0, (size_t)(n1 - n0));
@@ -1240,13 +1224,13 @@ goose_sections(struct sqlfile *sf, size_t *down_at, int *env, char *err,
 			continue;
 		if (word_eq(w, wend, "up")) {
 			if (cur)
-				return fail(err, errsz, "%s:%d: duplicate \"-- "
+				return errf(err, errsz, "%s:%d: duplicate \"-- "
 				    "+goose Up\"", sf->path, ls.line);
 			cur = &sf->up;
 			section_start(cur, &ls);
 		} else if (word_eq(w, wend, "down")) {
 			if (cur != &sf->up || in_stmt)
-				return fail(err, errsz, "%s:%d: \"-- +goose "
+				return errf(err, errsz, "%s:%d: \"-- +goose "
 				    "Down\" out of place", sf->path, ls.line);
 			section_end(cur, ls.p);
 			*down_at = (size_t)(ls.p - sf->text);
@@ -1254,13 +1238,13 @@ goose_sections(struct sqlfile *sf, size_t *down_at, int *env, char *err,
 			section_start(cur, &ls);
 		} else if (word_eq(w, wend, "statementbegin")) {
 			if (!cur || in_stmt)
-				return fail(err, errsz, "%s:%d: \"-- +goose "
+				return errf(err, errsz, "%s:%d: \"-- +goose "
 				    "StatementBegin\" out of place", sf->path,
 				    ls.line);
 			in_stmt = 1;
 		} else if (word_eq(w, wend, "statementend")) {
 			if (!in_stmt)
-				return fail(err, errsz, "%s:%d: \"-- +goose "
+				return errf(err, errsz, "%s:%d: \"-- +goose "
 				    "StatementEnd\" without StatementBegin",
 				    sf->path, ls.line);
 			in_stmt = 0;
@@ -1271,16 +1255,16 @@ goose_sections(struct sqlfile *sf, size_t *down_at, int *env, char *err,
 			*env = 1;
 		} else if (!word_eq(w, wend, "envsub off") &&
 		    !word_eq(w, wend, "envsubst off")) {
-			return fail(err, errsz, "%s:%d: unrecognized goose "
+			return errf(err, errsz, "%s:%d: unrecognized goose "
 			    "annotation \"%.*s\"", sf->path, ls.line,
 			    (int)(wend - w), w);
 		}
 	}
 	if (!cur)
-		return fail(err, errsz, "%s: no \"-- +goose Up\" annotation",
+		return errf(err, errsz, "%s: no \"-- +goose Up\" annotation",
 		    sf->path);
 	if (in_stmt)
-		return fail(err, errsz, "%s: \"-- +goose StatementBegin\" "
+		return errf(err, errsz, "%s: \"-- +goose StatementBegin\" "
 		    "without StatementEnd", sf->path);
 	section_end(cur, ls.end);
 	sf->up.no_transaction = sf->down.no_transaction = notx;
@@ -1381,7 +1365,7 @@ load_sql_migrate(struct sqlfile *sf, char *err, size_t errsz)
 		    (x - w == 4 && strncmp(w, "Down", 4) == 0)) {
 			sec = *w == 'U' ? &sf->up : &sf->down;
 			if (sec->present || in_stmt)
-				return fail(err, errsz, "%s:%d: \"-- +migrate "
+				return errf(err, errsz, "%s:%d: \"-- +migrate "
 				    "%.*s\" out of place", sf->path, ls.line,
 				    (int)(x - w), w);
 			section_end(cur, ls.p);
@@ -1401,7 +1385,7 @@ load_sql_migrate(struct sqlfile *sf, char *err, size_t errsz)
 				    strncmp(o, "notransaction", 13) == 0)
 					cur->no_transaction = 1;
 				else if (x > o)
-					return fail(err, errsz, "%s:%d: "
+					return errf(err, errsz, "%s:%d: "
 					    "unrecognized option \"%.*s\" (only "
 					    "notransaction)", sf->path, ls.line,
 					    (int)(x - o), o);
@@ -1409,28 +1393,28 @@ load_sql_migrate(struct sqlfile *sf, char *err, size_t errsz)
 		} else if (x - w == 14 && strncmp(w, "StatementBegin", 14) ==
 		    0) {
 			if (!cur || in_stmt)
-				return fail(err, errsz, "%s:%d: \"-- +migrate "
+				return errf(err, errsz, "%s:%d: \"-- +migrate "
 				    "StatementBegin\" out of place", sf->path,
 				    ls.line);
 			in_stmt = 1;
 		} else if (x - w == 12 && strncmp(w, "StatementEnd", 12) ==
 		    0) {
 			if (!in_stmt)
-				return fail(err, errsz, "%s:%d: \"-- +migrate "
+				return errf(err, errsz, "%s:%d: \"-- +migrate "
 				    "StatementEnd\" without StatementBegin",
 				    sf->path, ls.line);
 			in_stmt = 0;
 		} else {
-			return fail(err, errsz, "%s:%d: unrecognized "
+			return errf(err, errsz, "%s:%d: unrecognized "
 			    "sql-migrate command \"%.*s\"", sf->path, ls.line,
 			    (int)(x - w), w);
 		}
 	}
 	if (!sf->up.present)
-		return fail(err, errsz, "%s: no \"-- +migrate Up\" command",
+		return errf(err, errsz, "%s: no \"-- +migrate Up\" command",
 		    sf->path);
 	if (in_stmt)
-		return fail(err, errsz, "%s: \"-- +migrate StatementBegin\" "
+		return errf(err, errsz, "%s: \"-- +migrate StatementBegin\" "
 		    "without StatementEnd", sf->path);
 	section_end(cur, ls.end);
 	/* The checksum covers the up part: everything but the down section
@@ -1460,7 +1444,7 @@ conf_false(const char *path, const char *key, int *out, char *err,
 
 	*out = 0;
 	if (!text)
-		return fail(err, errsz, "could not read \"%s\": %s", path,
+		return errf(err, errsz, "could not read \"%s\": %s", path,
 		    strerror(errno));
 	memset(&ls, 0, sizeof(ls));
 	ls.p = text;
@@ -1486,7 +1470,7 @@ conf_false(const char *path, const char *key, int *out, char *err,
 		if ((size_t)(e - p) == 5 && strncmp(p, "false", 5) == 0)
 			*out = 1;
 		else if (!((size_t)(e - p) == 4 && strncmp(p, "true", 4) == 0)) {
-			fail(err, errsz, "%s:%d: invalid value for %s (want "
+			errf(err, errsz, "%s:%d: invalid value for %s (want "
 			    "true or false)", path, ls.line, key);
 			free(text);
 			return -1;

@@ -11,7 +11,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,21 +26,6 @@
 
 /* Migration files are SQL text; anything bigger is a mistake. */
 #define SQLFILE_MAX (256L * 1024 * 1024)
-
-static int
-fail(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /*
  * SHA256_Init/Update/Final: OpenSSL 3 marks them deprecated, but they run
@@ -81,7 +65,7 @@ sqlfile_parse_name(const char *fname, long long *version,
 	if (strcasecmp(fname + len - 4, ".sql") == 0 &&
 	    strcmp(fname + len - 4, ".sql") != 0 &&
 	    isdigit((unsigned char)fname[0]))
-		return fail(err, errsz, "invalid migration file name \"%s\" "
+		return errf(err, errsz, "invalid migration file name \"%s\" "
 		    "(the suffix is \".sql\", in lower case)", fname);
 	if (strcmp(fname + len - 4, ".sql") != 0)
 		return 0;
@@ -96,7 +80,7 @@ sqlfile_parse_name(const char *fname, long long *version,
 	while (nd < end && isdigit((unsigned char)fname[nd]))
 		nd++;
 	if (nd == 0 || nd >= end || fname[nd] != '_' || nd + 1 == end)
-		return fail(err, errsz, "invalid migration file name \"%s\" "
+		return errf(err, errsz, "invalid migration file name \"%s\" "
 		    "(want VERSION_name.sql or VERSION_name.up.sql/"
 		    ".down.sql, VERSION digits)", fname);
 	if (nd > SQLFILE_VERSION_DIGITS) {
@@ -105,12 +89,12 @@ sqlfile_parse_name(const char *fname, long long *version,
 		while (z < nd && fname[z] == '0')
 			z++;
 		if (nd - z > SQLFILE_VERSION_DIGITS)
-			return fail(err, errsz, "invalid migration file name "
+			return errf(err, errsz, "invalid migration file name "
 			    "\"%s\": version has more than %d digits", fname,
 			    SQLFILE_VERSION_DIGITS);
 	}
 	if (memchr(fname + nd + 1, '.', end - nd - 1))
-		return fail(err, errsz, "invalid migration file name \"%s\" "
+		return errf(err, errsz, "invalid migration file name \"%s\" "
 		    "(a '.' in the name)", fname);
 	*version = strtoll(fname, NULL, 10);
 	*version_str = xstrndup(fname, nd);
@@ -141,7 +125,7 @@ slurp(const char *path, size_t *len, char *err, size_t errsz)
 		goto fail;
 	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
 		close(fd);
-		fail(err, errsz, "could not read migration file \"%s\": not "
+		errf(err, errsz, "could not read migration file \"%s\": not "
 		    "a regular file", path);
 		return NULL;
 	}
@@ -162,7 +146,7 @@ slurp(const char *path, size_t *len, char *err, size_t errsz)
 	if (text)
 		return text;
 fail:
-	fail(err, errsz, "could not read migration file \"%s\": %s", path,
+	errf(err, errsz, "could not read migration file \"%s\": %s", path,
 	    strerror(errno));
 	return NULL;
 }
@@ -347,7 +331,7 @@ skip_block_comment(struct splitter *s)
 			advance(s);
 		}
 	}
-	return fail(s->err, s->errsz, "%s:%d: unterminated /* comment",
+	return errf(s->err, s->errsz, "%s:%d: unterminated /* comment",
 	    s->path, line);
 }
 
@@ -373,7 +357,7 @@ skip_string(struct splitter *s, int esc)
 			advance(s);
 		}
 	}
-	return fail(s->err, s->errsz, "%s:%d: unterminated quoted string",
+	return errf(s->err, s->errsz, "%s:%d: unterminated quoted string",
 	    s->path, line);
 }
 
@@ -394,7 +378,7 @@ skip_quoted_ident(struct splitter *s)
 		}
 		advance(s);
 	}
-	return fail(s->err, s->errsz, "%s:%d: unterminated quoted "
+	return errf(s->err, s->errsz, "%s:%d: unterminated quoted "
 	    "identifier", s->path, line);
 }
 
@@ -431,7 +415,7 @@ skip_dollar(struct splitter *s)
 			return 0;
 		}
 	}
-	return fail(s->err, s->errsz, "%s:%d: unterminated dollar-quoted "
+	return errf(s->err, s->errsz, "%s:%d: unterminated dollar-quoted "
 	    "string", s->path, line);
 }
 
@@ -552,7 +536,7 @@ read_copy_rows(struct splitter *s, struct sql_stmt *st)
 			break;
 		}
 		if (!isspace((unsigned char)s->t[s->i]))
-			return fail(s->err, s->errsz, "%s:%d: text after "
+			return errf(s->err, s->errsz, "%s:%d: text after "
 			    "COPY ... FROM stdin; on the same line is not "
 			    "supported", s->path, s->line);
 		s->i++;
@@ -605,7 +589,7 @@ meta_command(struct splitter *s)
 		skip_line_comment(s);
 		return 0;
 	}
-	return fail(s->err, s->errsz, "%s:%d: psql meta-command \"%.*s\" is "
+	return errf(s->err, s->errsz, "%s:%d: psql meta-command \"%.*s\" is "
 	    "not supported in a migration", s->path, s->line, (int)n,
 	    s->t + s->i);
 }
@@ -677,7 +661,7 @@ sqlfile_split(const char *text, size_t len, const char *path,
 	}
 	if (r == 0 && s.start >= 0) {
 		if (s.copy_in)
-			return fail(err, errsz, "%s:%d: COPY ... FROM stdin "
+			return errf(err, errsz, "%s:%d: COPY ... FROM stdin "
 			    "without ';' and rows", path, s.start_line);
 		push_stmt(&s, s.len);
 	}
@@ -704,7 +688,7 @@ marker_options(const char *opts, const char *nl, struct sql_section *sec,
 			sec->no_transaction = 1;
 		else if (!(p - w == 16 &&
 		    memcmp(w, "transaction:true", 16) == 0))
-			return fail(err, errsz, "%s:%d: unrecognized marker "
+			return errf(err, errsz, "%s:%d: unrecognized marker "
 			    "option \"%.*s\" (only transaction:false)", path,
 			    line, (int)(p - w), w);
 	}
@@ -766,11 +750,11 @@ find_sections(const char *text, size_t len, const char *path, int allow,
 			struct sql_section *sec = m == 1 ? up : down;
 
 			if (!(allow & m))
-				return fail(err, errsz, "%s:%d: a \"-- migrate:"
+				return errf(err, errsz, "%s:%d: a \"-- migrate:"
 				    "%s\" marker does not belong in this file",
 				    path, line, m == 1 ? "up" : "down");
 			if ((m == 1 && cur) || (m == 2 && cur == down))
-				return fail(err, errsz, "%s:%d: \"-- migrate:"
+				return errf(err, errsz, "%s:%d: \"-- migrate:"
 				    "%s\" marker out of place", path, line,
 				    m == 1 ? "up" : "down");
 			if (cur)
@@ -778,7 +762,7 @@ find_sections(const char *text, size_t len, const char *path, int allow,
 			else if (m == 2 && dflt == up)
 				up->len = (size_t)(p - text);
 			else if (!only_comments(text, (size_t)(p - text)))
-				return fail(err, errsz, "%s:%d: SQL before "
+				return errf(err, errsz, "%s:%d: SQL before "
 				    "the \"-- migrate:%s\" marker", path, line,
 				    m == 1 ? "up" : "down");
 			if (marker_options(opts, nl, sec, path, line, err,
@@ -811,7 +795,7 @@ section_rules(struct sql_section *sec, const char *path, char *err,
 		return 0;
 	for (i = 0; i < sec->n; i++)
 		if (sec->stmts[i].txn_control == SQL_TXN_ROLLBACK)
-			return fail(err, errsz, "%s:%d: ROLLBACK in a migration "
+			return errf(err, errsz, "%s:%d: ROLLBACK in a migration "
 			    "that runs in one transaction: remove it, or mark "
 			    "the section transaction:false", path,
 			    sec->stmts[i].line);

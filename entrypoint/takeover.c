@@ -15,7 +15,6 @@
  */
 #include <ctype.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,21 +94,6 @@ static const struct tool tools[LAYOUT_COUNT] = {
 static struct {
 	char release[128];
 } tk;
-
-static int
-fail(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* A whole decimal version of at most 18 significant digits. */
 static int
@@ -212,7 +196,7 @@ takeover_decide(enum layout_format fmt, const char *table,
 		if (strcmp(st, "dirty") == 0 || strcmp(st, "failed") == 0) {
 			free(on);
 			free(rep);
-			return fail(err, errsz, "%s records migration %s as %s: "
+			return errf(err, errsz, "%s records migration %s as %s: "
 			    "nothing applied; check what it did to the "
 			    "database, mark it with %s, then run migrate "
 			    "again", table, rows[r].id, st, fix);
@@ -222,7 +206,7 @@ takeover_decide(enum layout_format fmt, const char *table,
 			if (!upto) {
 				free(on);
 				free(rep);
-				return fail(err, errsz, "%s has a baseline at "
+				return errf(err, errsz, "%s has a baseline at "
 				    "version \"%s\" that cannot be read",
 				    table, rows[r].id);
 			}
@@ -248,7 +232,7 @@ takeover_decide(enum layout_format fmt, const char *table,
 				continue;	/* undone, file gone: fine */
 			free(on);
 			free(rep);
-			return fail(err, errsz, "%s records migration \"%s\", "
+			return errf(err, errsz, "%s records migration \"%s\", "
 			    "which has no file in %s/: nothing applied; "
 			    "restore its file, or remove its row with %s",
 			    table, rows[r].id, set->dir, fix);

@@ -74,6 +74,17 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
+int
+errf(char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 char *
 xasprintf(const char *fmt, ...)
 {

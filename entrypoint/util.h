@@ -94,4 +94,12 @@ int signal_from_name(const char *s);
 /* "TERM" for SIGTERM; a static buffer with the number for others. */
 const char *signal_name(int sig);
 
+/*
+ * Format a message into the caller's error buffer err[errsz] and return -1:
+ * how the file readers (sqlfile, layout, takeover) say what is wrong, as in
+ * "return errf(err, errsz, "...", ...);".
+ */
+int errf(char *err, size_t errsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif
