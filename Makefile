@@ -72,7 +72,8 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(EP_CPPFLAGS) $(EP_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) tests/unit/tap.h
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) tests/unit/tap.h \
+		tests/unit/tfiles.h
 	@mkdir -p $(@D)
 	$(CC) $(EP_CPPFLAGS) $(EP_CFLAGS) -Itests/unit $(EP_LDFLAGS) -o $@ \
 		$< $(LIB_OBJS) $(EP_LDLIBS)

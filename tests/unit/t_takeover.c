@@ -12,42 +12,9 @@
 #include "takeover.h"
 #include "tap.h"
 
-static char root[256];
+#include "tfiles.h"
+
 static char err[1024];
-static int seq;
-
-static const char *
-folder(void)
-{
-	static char dir[512];
-
-	snprintf(dir, sizeof(dir), "%s/d%d", root, ++seq);
-	mkdir(dir, 0700);
-	return dir;
-}
-
-static void
-put(const char *dir, const char *name, const char *text)
-{
-	char path[1024];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (strchr(name, '/')) {
-		char sub[1024];
-
-		snprintf(sub, sizeof(sub), "%s/%.*s", dir,
-		    (int)(strchr(name, '/') - name), name);
-		mkdir(sub, 0700);
-	}
-	f = fopen(path, "w");
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
-	fputs(text, f);
-	fclose(f);
-}
 
 /* Decide; return "i,j,k" of the applied indexes, or "ERR". */
 static const char *
