@@ -24,8 +24,6 @@
 #include "sqlfile.h"
 #include "util.h"
 
-/* Migration files are SQL text; anything bigger is a mistake. */
-#define SQLFILE_MAX (256L * 1024 * 1024)
 
 /*
  * SHA256_Init/Update/Final: OpenSSL 3 marks them deprecated, but they run
@@ -97,58 +95,28 @@ sqlfile_parse_name(const char *fname, long long *version,
 		return errf(err, errsz, "invalid migration file name \"%s\" "
 		    "(a '.' in the name)", fname);
 	*version = strtoll(fname, NULL, 10);
-	*version_str = xstrndup(fname, nd);
-	*name = xstrndup(fname + nd + 1, end - nd - 1);
+	if (version_str)
+		*version_str = xstrndup(fname, nd);
+	if (name)
+		*name = xstrndup(fname + nd + 1, end - nd - 1);
 	*kind = k;
 	return 1;
 }
 
-/*
- * Read a whole file.  A migration is usually small: one read(2) into a
- * buffer on the stack, and a short read of a regular file is its end, so
- * open/fstat/read/close are the only system calls; bigger files go through
- * read_file().  openat(2), not open(2): musl's open() follows O_CLOEXEC
- * with an fcntl(2) of its own, one more system call per file.
- */
+/* A migration file's bytes, or NULL with the reason in err. */
 static char *
-slurp(const char *path, size_t *len, char *err, size_t errsz)
+read_migration(const char *path, size_t *len, char *err, size_t errsz)
 {
-	char buf[65536], *text;
-	ssize_t n;
-	struct stat st;
-	/* O_NONBLOCK: a FIFO or a device is refused at once, never waited
-	 * on (it means nothing to a regular file) */
-	int fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK),
-	    saved;
+	char *text = NULL;
+	int r = slurp(path, 1, SQLFILE_MAX, &text, len);
 
-	if (fd < 0)
-		goto fail;
-	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (r > 0)
 		errf(err, errsz, "could not read migration file \"%s\": not "
 		    "a regular file", path);
-		return NULL;
-	}
-	n = read_nointr(fd, buf, sizeof(buf));
-	saved = errno;
-	close(fd);
-	errno = saved;
-	if (n < 0)
-		goto fail;
-	if ((size_t)n < sizeof(buf)) {
-		text = xmalloc((size_t)n + 1);
-		memcpy(text, buf, (size_t)n);
-		text[n] = '\0';
-		*len = (size_t)n;
-		return text;
-	}
-	text = read_file(path, SQLFILE_MAX, len);
-	if (text)
-		return text;
-fail:
-	errf(err, errsz, "could not read migration file \"%s\": %s", path,
-	    strerror(errno));
-	return NULL;
+	else if (r < 0)
+		errf(err, errsz, "could not read migration file \"%s\": %s",
+		    path, strerror(errno));
+	return text;
 }
 
 /*
@@ -205,12 +173,14 @@ sqlfile_read(struct sqlfile *sf, const char *path, const char *down_path,
 	p = down_path ? xstrdup(down_path) : NULL;
 	free(sf->down_path);
 	sf->down_path = p;
-	sf->text = slurp(sf->path, &sf->len, err, errsz);
+	if (!sf->text)	/* else the lister's read (sqlfile.h) */
+		sf->text = read_migration(sf->path, &sf->len, err, errsz);
 	if (!sf->text)
 		return -1;
+	if (sf->down_path && !sf->down_text)
+		sf->down_text = read_migration(sf->down_path, &sf->down_len,
+		    err, errsz);
 	if (sf->down_path) {
-		sf->down_text = slurp(sf->down_path, &sf->down_len, err,
-		    errsz);
 		if (!sf->down_text)
 			return -1;
 		sqlfile_sha256(sf->text, sf->len, sf->checksum);

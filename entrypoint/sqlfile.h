@@ -85,6 +85,9 @@ struct sql_section {
 	int adds_enum_value;	/* a statement adds an enum value */
 };
 
+/* Migration files are SQL text; anything bigger is a mistake. */
+#define SQLFILE_MAX (256L * 1024 * 1024)
+
 struct sqlfile {
 	long long version;
 	char *version_str;	/* as written, e.g. "0003" */
@@ -104,7 +107,8 @@ struct sqlfile {
 
 /*
  * Parse a directory entry's name.  Return 1 and fill *version, *version_str
- * (malloc'd), *name (malloc'd) and *kind for a migration file name; 0 for a
+ * (malloc'd; not when NULL), *name (malloc'd; not when NULL) and *kind for
+ * a migration file name; 0 for a
  * name that is no migration file and is skipped (no ".sql" suffix, hidden);
  * -1 with a reason in err for a ".sql" name that does not parse, and for a
  * name like a migration's with the suffix in another case ("5_x.SQL"),
@@ -119,7 +123,9 @@ int sqlfile_parse_name(const char *fname, long long *version,
  * names, and compute the checksum: the SHA-256 of the up part, i.e. the
  * .up.sql file, or everything before the "-- migrate:down" marker of a
  * single file (so that editing the down section of an applied migration is
- * allowed).  Return 0, or -1 with a reason in err.
+ * allowed).  A text already in sf (the listing read the file once, see
+ * layout.h) is used as it is, not read again.  Return 0, or -1 with a
+ * reason in err.
  */
 int sqlfile_read(struct sqlfile *sf, const char *path, const char *down_path,
     char *err, size_t errsz);

@@ -399,6 +399,89 @@ fail:
 	return NULL;
 }
 
+/* slurp() of a file longer than its first read: head, then the rest. */
+static int
+slurp_rest(int fd, const char *head, size_t hlen, size_t max, char **text,
+    size_t *len)
+{
+	char *rest;
+	size_t rlen = 0;
+
+	if (hlen > max) {
+		close(fd);
+		errno = EFBIG;
+		return -1;
+	}
+	rest = read_fd(fd, max - hlen, &rlen);
+	if (!rest)
+		return -1;
+	*text = xmalloc(hlen + rlen + 1);
+	memcpy(*text, head, hlen);
+	memcpy(*text + hlen, rest, rlen + 1);
+	*len = hlen + rlen;
+	free(rest);
+	return 0;
+}
+
+/*
+ * A migration is usually small: one read(2) into a buffer on the stack,
+ * and a short read of a regular file is its end, so openat/read/close
+ * (and fstat when asked) are the only system calls; bigger files go on
+ * through read_fd().  openat(2), not open(2): musl's open() follows
+ * O_CLOEXEC with an fcntl(2) of its own, one more system call per file.
+ * O_NONBLOCK: a FIFO or a device is refused at once, never waited on (it
+ * means nothing to a regular file).
+ */
+int
+slurp(const char *path, int check_regular, size_t max, char **text,
+    size_t *len)
+{
+	char buf[16384];
+	struct stat st;
+	ssize_t n;
+	int fd, saved;
+
+	fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	if (check_regular && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 1;
+	}
+	n = read_nointr(fd, buf, sizeof(buf));
+	if (n >= 0 && (size_t)n < sizeof(buf)) {
+		close(fd);
+		if ((size_t)n > max) {
+			errno = EFBIG;
+			return -1;
+		}
+		*text = xmalloc((size_t)n + 1);
+		memcpy(*text, buf, (size_t)n);
+		(*text)[n] = '\0';
+		*len = (size_t)n;
+		return 0;
+	}
+	if (n < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return slurp_rest(fd, buf, sizeof(buf), max, text, len);
+}
+
+char *
+path_join(const char *dir, const char *name)
+{
+	size_t d = strlen(dir), n = strlen(name);
+	char *p = xmalloc(d + n + 2);
+
+	memcpy(p, dir, d);
+	p[d] = '/';
+	memcpy(p + d + 1, name, n + 1);
+	return p;
+}
+
 ssize_t
 read_nointr(int fd, void *buf, size_t n)
 {
@@ -531,3 +614,4 @@ signal_name(int sig)
 	snprintf(buf, sizeof(buf), "%d", sig);
 	return buf;
 }
+

@@ -79,6 +79,18 @@ void strv_free(char **v);
 char *read_file(const char *path, size_t max, size_t *len);
 /* The same from an open fd, which it closes in every case. */
 char *read_fd(int fd, size_t max, size_t *len);
+/*
+ * Read a whole file the way a migration is read (see slurp in util.c).
+ * check_regular: refuse what is not a regular file (return 1, nothing
+ * read); 0 when the caller already knows it is one.  Return 0 with *text
+ * (malloc'd, NUL-terminated) and *len, or -1 with errno set (EFBIG past
+ * max).
+ */
+int slurp(const char *path, int check_regular, size_t max, char **text,
+    size_t *len);
+
+/* "dir/name", malloc'd: no printf for what is called once per file. */
+char *path_join(const char *dir, const char *name);
 
 ssize_t read_nointr(int fd, void *buf, size_t n);
 ssize_t write_all(int fd, const void *buf, size_t n);
