@@ -258,12 +258,9 @@ layout_flyway_checksum(const char *text, size_t len)
 
 enum kind { K_NONE, K_SINGLE, K_UP, K_DOWN };
 
-struct raw {
-	char *fname;		/* the directory entry */
-	int is_dir;		/* 1 folder, 0 file, -1 neither */
-	enum layout_format vote;	/* LAYOUT_AUTO: fits dbmate */
-	int marked;		/* carries that layout's markers */
-};
+/* The markers come first: the head of a file is all they are looked for
+ * in. */
+#define MARKER_HEAD 4096
 
 static void
 entry_release(struct layout_entry *e)
@@ -275,7 +272,20 @@ entry_release(struct layout_entry *e)
 	free(e->conf_path);
 	free(e->id);
 	free(e->key);
+	free(e->text);
 	memset(e, 0, sizeof(*e));
+}
+
+static void
+files_free(struct layout_file *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(f[i].fname);
+		free(f[i].text);
+	}
+	free(f);
 }
 
 void
@@ -287,6 +297,7 @@ layout_release(struct layout *l)
 		entry_release(&l->e[i]);
 	free(l->e);
 	strv_release(&l->warnings);
+	files_free(l->files, l->nfiles);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -335,7 +346,7 @@ kind_at(const char *dir, const struct dirent *de)
 		return de->d_type == DT_DIR;
 	if (de->d_type != DT_UNKNOWN && de->d_type != DT_LNK)
 		return -1;
-	p = xasprintf("%s/%s", dir, de->d_name);
+	p = path_join(dir, de->d_name);
 	r = stat(p, &st);
 
 	free(p);
@@ -428,13 +439,11 @@ flyway_name(const char *f)
 
 /* Decide what one directory entry looks like. */
 static int
-classify(const char *dir, struct raw *r, int read_markers, char *err,
+classify(const char *dir, struct layout_file *r, int read_markers, char *err,
     size_t errsz)
 {
 	const char *f = r->fname;
-	char *p, head[4096];
-	ssize_t n;
-	int fd, saved;
+	char *p;
 
 	r->vote = LAYOUT_AUTO;
 	r->marked = 0;
@@ -481,22 +490,17 @@ classify(const char *dir, struct raw *r, int read_markers, char *err,
 		r->marked = 1;	/* the forced layout's reader judges */
 		return 0;
 	}
-	/* The markers come first: the head of the file is enough.  openat:
-	 * musl's open() adds an fcntl(2) per file for O_CLOEXEC. */
-	p = xasprintf("%s/%s", dir, f);
-	fd = openat(AT_FDCWD, p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	n = fd < 0 ? -1 : read_nointr(fd, head, sizeof(head));
-	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	if (n < 0) {
+	/* Read whole, once: its bytes go on with the entry (layout.h). */
+	p = path_join(dir, f);
+	if (slurp(p, 0, SQLFILE_MAX, &r->text, &r->len) < 0) {
 		errf(err, errsz, "could not read migration file \"%s\": %s",
-		    p, strerror(saved));
+		    p, strerror(errno));
 		free(p);
 		return -1;
 	}
 	free(p);
-	r->vote = marker_vote(head, (size_t)n, &r->marked);
+	r->vote = marker_vote(r->text, r->len < MARKER_HEAD ? r->len :
+	    MARKER_HEAD, &r->marked);
 	return 0;
 }
 
@@ -506,10 +510,10 @@ classify(const char *dir, struct raw *r, int read_markers, char *err,
  * is golang-migrate (whose names may hold dots).
  */
 static int
-detect(const char *dir, struct raw *r, size_t n, enum layout_format *out,
+detect(const char *dir, struct layout_file *r, size_t n, enum layout_format *out,
     char *err, size_t errsz)
 {
-	const struct raw *first = NULL, *plain = NULL, *pair = NULL;
+	const struct layout_file *first = NULL, *plain = NULL, *pair = NULL;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -535,7 +539,7 @@ detect(const char *dir, struct raw *r, size_t n, enum layout_format *out,
 			first = &r[i];
 	}
 	if (first && (plain || pair)) {
-		const struct raw *o = plain ? plain : pair;
+		const struct layout_file *o = plain ? plain : pair;
 
 		return errf(err, errsz, "mixed migration layouts in \"%s\": "
 		    "\"%s\" is %s, \"%s\" is not (%s)", dir, first->fname,
@@ -567,25 +571,26 @@ unusable(const char *dir, const char *f, enum layout_format fmt,
 	    "the %s layout (want %s)", dir, f, layout_name(fmt), want);
 }
 
-/* dbmate (entrypoint's own): sqlfile_parse_name's rules. */
+/*
+ * dbmate (entrypoint's own): sqlfile_parse_name's rules, judged here;
+ * migset.c lists the files (out->files), pairs them and judges versions.
+ */
 static int
-list_dbmate(const char *dir, struct raw *r, size_t n, struct layout *l,
-    size_t *cap, char *err, size_t errsz)
+list_dbmate(const char *dir, struct layout_file *r, size_t n,
+    struct layout *l, char *err, size_t errsz)
 {
 	size_t i;
 	int bad = 0;
 
 	for (i = 0; i < n; i++) {
 		long long v;
-		char *vs = NULL, *name = NULL;
 		enum sqlfile_kind k;
-		struct layout_entry *e;
 		int rc;
 
 		if (r[i].is_dir)
 			return errf(err, errsz, "unexpected folder \"%s/%s\" in "
 			    "a dbmate migrations folder", dir, r[i].fname);
-		rc = sqlfile_parse_name(r[i].fname, &v, &vs, &name, &k, err,
+		rc = sqlfile_parse_name(r[i].fname, &v, NULL, NULL, &k, err,
 		    errsz);
 		if (rc < 0) {
 			bad = -1;	/* err: "invalid migration file name" */
@@ -597,24 +602,14 @@ list_dbmate(const char *dir, struct raw *r, size_t n, struct layout *l,
 				    "\"%s/%s\" in the migrations folder (not "
 				    "VERSION_name.sql)", dir, r[i].fname);
 			warn_other(l, dir, r[i].fname);
-			continue;
 		}
-		e = entry_push(l, cap);
-		e->version = v;
-		e->version_str = vs;
-		e->name = name;
-		e->id = xstrdup(vs);
-		if (k == SQLFILE_DOWN)
-			e->down_path = xasprintf("%s/%s", dir, r[i].fname);
-		else
-			e->path = xasprintf("%s/%s", dir, r[i].fname);
 	}
 	return bad;
 }
 
 /* golang-migrate: ^([0-9]+)_(.*)\.(up|down)\.sql$, dots allowed. */
 static int
-list_golang(const char *dir, struct raw *r, size_t n, struct layout *l,
+list_golang(const char *dir, struct layout_file *r, size_t n, struct layout *l,
     size_t *cap, char *err, size_t errsz)
 {
 	size_t i;
@@ -648,9 +643,9 @@ list_golang(const char *dir, struct raw *r, size_t n, struct layout *l,
 		e->name = xstrndup(f + nd + 1, end - (size_t)nd - 1);
 		e->id = xasprintf("%lld", v);
 		if (down)
-			e->down_path = xasprintf("%s/%s", dir, f);
+			e->down_path = path_join(dir, f);
 		else
-			e->path = xasprintf("%s/%s", dir, f);
+			e->path = path_join(dir, f);
 	}
 	return 0;
 }
@@ -661,7 +656,7 @@ list_golang(const char *dir, struct raw *r, size_t n, struct layout *l,
  * ("1-init.sql", "20230101_x.sql"); its own table records the file name.
  */
 static int
-list_markers(const char *dir, struct raw *r, size_t n,
+list_markers(const char *dir, struct layout_file *r, size_t n,
     enum layout_format fmt, struct layout *l, size_t *cap, char *err,
     size_t errsz)
 {
@@ -706,7 +701,10 @@ list_markers(const char *dir, struct raw *r, size_t n,
 		e->version_str = xstrndup(f, (size_t)nd);
 		e->name = skip < end ? xstrndup(f + skip, end - skip) :
 		    xstrdup(e->version_str);
-		e->path = xasprintf("%s/%s", dir, f);
+		e->path = path_join(dir, f);
+		e->text = r[i].text;
+		e->len = r[i].len;
+		r[i].text = NULL;
 		e->id = fmt == LAYOUT_GOOSE ? xasprintf("%lld", v) :
 		    xstrdup(f);
 		/* sql-migrate's byId: the number, then the whole id */
@@ -772,7 +770,7 @@ number_repeatables(struct layout *l, size_t nrep)
  * (repeatable), and FILE.sql.conf beside a script.
  */
 static int
-list_flyway(const char *dir, struct raw *r, size_t n, struct layout *l,
+list_flyway(const char *dir, struct layout_file *r, size_t n, struct layout *l,
     size_t *cap, char *err, size_t errsz)
 {
 	size_t i, nrep = 0;
@@ -799,7 +797,7 @@ list_flyway(const char *dir, struct raw *r, size_t n, struct layout *l,
 			e->version = LAYOUT_REPEATABLE;	/* numbered below */
 			e->id = xstrndup(sep + 2, strlen(sep + 2) - 4);
 			e->name = xstrndup(f, strlen(f) - 4);
-			e->path = xasprintf("%s/%s", dir, f);
+			e->path = path_join(dir, f);
 			conf_for(e);
 			nrep++;
 			continue;
@@ -817,9 +815,9 @@ list_flyway(const char *dir, struct raw *r, size_t n, struct layout *l,
 		e->name = xstrndup(f, strlen(f) - 4);
 		if (f[0] == 'U') {
 			e->name[0] = 'V';
-			e->down_path = xasprintf("%s/%s", dir, f);
+			e->down_path = path_join(dir, f);
 		} else {
-			e->path = xasprintf("%s/%s", dir, f);
+			e->path = path_join(dir, f);
 			conf_for(e);
 		}
 	}
@@ -833,7 +831,7 @@ list_flyway(const char *dir, struct raw *r, size_t n, struct layout *l,
  * metadata.toml.  Prisma: "20230101120000_name/migration.sql".
  */
 static int
-list_folders(const char *dir, struct raw *r, size_t n,
+list_folders(const char *dir, struct layout_file *r, size_t n,
     enum layout_format fmt, struct layout *l, size_t *cap, char *err,
     size_t errsz)
 {
@@ -963,19 +961,29 @@ join_versions(struct layout *l, char *err, size_t errsz)
 static int
 raw_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct raw *)a)->fname,
-	    ((const struct raw *)b)->fname);
+	return strcmp(((const struct layout_file *)a)->fname,
+	    ((const struct layout_file *)b)->fname);
+}
+
+/* A listing that failed: nothing kept but the layout once known. */
+static int
+fail(struct layout *l, int rc)
+{
+	enum layout_format f = l->format;
+
+	layout_release(l);
+	l->format = f;
+	return rc;
 }
 
 int
-layout_list(const char *dir, enum layout_format forced, struct layout *out,
+layout_open(const char *dir, enum layout_format forced, struct layout *out,
     char *err, size_t errsz)
 {
 	DIR *d;
 	struct dirent *de;
-	struct raw *r = NULL;
-	size_t n = 0, rcap = 0, cap = 0, i;
-	int rc = -1;
+	struct layout_file *r = NULL;
+	size_t n = 0, rcap = 0;
 
 	memset(out, 0, sizeof(*out));
 	d = opendir(dir);
@@ -1007,48 +1015,72 @@ layout_list(const char *dir, enum layout_format forced, struct layout *out,
 	closedir(d);
 	if (n)
 		qsort(r, n, sizeof(*r), raw_cmp);
-	for (i = 0; i < n; i++)
-		if (classify(dir, &r[i], forced == LAYOUT_AUTO, err, errsz) < 0)
-			goto out;
-	out->format = forced;
-	if (forced == LAYOUT_AUTO &&
-	    detect(dir, r, n, &out->format, err, errsz) < 0)
-		goto out;
-	switch (out->format) {
+	out->files = r;
+	out->nfiles = n;
+	out->dir = dir;
+	out->forced = forced;
+	return 0;
+}
+
+int
+layout_step(struct layout *l, size_t max, char *err, size_t errsz)
+{
+	size_t stop = l->nclassified + max;
+
+	for (; l->nclassified < l->nfiles && l->nclassified < stop;
+	    l->nclassified++)
+		if (classify(l->dir, &l->files[l->nclassified],
+		    l->forced == LAYOUT_AUTO, err, errsz) < 0)
+			return fail(l, -1);
+	return l->nclassified < l->nfiles;
+}
+
+int
+layout_close(struct layout *l, char *err, size_t errsz)
+{
+	struct layout_file *r = l->files;
+	const char *dir = l->dir;
+	size_t n = l->nfiles, cap = 0;
+	int rc = layout_step(l, n, err, errsz);
+
+	if (rc < 0)
+		return rc;
+	l->format = l->forced;
+	if (l->forced == LAYOUT_AUTO &&
+	    detect(dir, r, n, &l->format, err, errsz) < 0)
+		return fail(l, -1);
+	switch (l->format) {
 	case LAYOUT_GOLANG_MIGRATE:
-		rc = list_golang(dir, r, n, out, &cap, err, errsz);
+		rc = list_golang(dir, r, n, l, &cap, err, errsz);
 		break;
 	case LAYOUT_GOOSE:
 	case LAYOUT_SQL_MIGRATE:
-		rc = list_markers(dir, r, n, out->format, out, &cap, err,
-		    errsz);
+		rc = list_markers(dir, r, n, l->format, l, &cap, err, errsz);
 		break;
 	case LAYOUT_FLYWAY:
-		rc = list_flyway(dir, r, n, out, &cap, err, errsz);
+		rc = list_flyway(dir, r, n, l, &cap, err, errsz);
 		break;
 	case LAYOUT_DIESEL:
 	case LAYOUT_PRISMA:
-		rc = list_folders(dir, r, n, out->format, out, &cap, err,
-		    errsz);
+		rc = list_folders(dir, r, n, l->format, l, &cap, err, errsz);
 		break;
 	default:
-		out->format = LAYOUT_DBMATE;
-		rc = list_dbmate(dir, r, n, out, &cap, err, errsz);
+		l->format = LAYOUT_DBMATE;
+		rc = list_dbmate(dir, r, n, l, err, errsz);
 		break;
 	}
-	if (rc == 0 && out->format != LAYOUT_DBMATE)
-		rc = join_versions(out, err, errsz);
-out:
-	for (i = 0; i < n; i++)
-		free(r[i].fname);
-	free(r);
-	if (rc < 0) {
-		enum layout_format f = out->format;
+	if (rc == 0 && l->format != LAYOUT_DBMATE)
+		rc = join_versions(l, err, errsz);
+	return rc < 0 ? fail(l, rc) : rc;
+}
 
-		layout_release(out);
-		out->format = f;
-	}
-	return rc;
+int
+layout_list(const char *dir, enum layout_format forced, struct layout *out,
+    char *err, size_t errsz)
+{
+	int rc = layout_open(dir, forced, out, err, errsz);
+
+	return rc < 0 ? rc : layout_close(out, err, errsz);
 }
 
 /* ---- loading ---------------------------------------------------------- */

@@ -41,7 +41,23 @@ enum layout_format {
  */
 #define LAYOUT_REPEATABLE 9000000000000000000LL
 
-/* One migration of the folder, not read yet. */
+/*
+ * One entry of the folder as the listing saw it.  A plain .sql file is
+ * read whole once to find its tool's markers; its bytes stay in text for
+ * whoever reads it next (sqlfile_read() takes them), so that no migration
+ * file is opened twice.
+ */
+struct layout_file {
+	char *fname;		/* the directory entry */
+	int is_dir;		/* 1 folder, 0 regular file, -1 neither */
+	char *text;		/* its bytes when read while listing, else
+				   NULL; whoever takes them sets this NULL */
+	size_t len;
+	enum layout_format vote;	/* LAYOUT_AUTO: fits dbmate */
+	int marked;		/* carries that layout's markers */
+};
+
+/* One migration of the folder (text: as in struct layout_file). */
 struct layout_entry {
 	long long version;	/* the number entrypoint records */
 	char *key;		/* Flyway: the order (layout_sort_key());
@@ -55,6 +71,8 @@ struct layout_entry {
 				   goose/golang-migrate/dbmate/diesel the
 				   version, sql-migrate the file name, Flyway
 				   the version as written, Prisma the folder */
+	char *text;		/* path's bytes, read while listing, or NULL */
+	size_t len;
 };
 
 struct layout {
@@ -62,6 +80,14 @@ struct layout {
 	struct layout_entry *e;	/* ordered by version */
 	size_t n;
 	struct strv warnings;	/* one line each, for the caller to log */
+	struct layout_file *files;	/* every entry but dot files, sorted
+					   by name (after a listing that
+					   succeeded) */
+	size_t nfiles;
+	/* between layout_open() and layout_close() */
+	const char *dir;
+	enum layout_format forced;
+	size_t nclassified;	/* files[0..nclassified) read */
 };
 
 /* "goose", "flyway", ...; "auto" for LAYOUT_AUTO. */
@@ -75,11 +101,26 @@ int layout_from_name(const char *s, enum layout_format *f);
  * with a reason naming the file or folder in err: a name the layout
  * cannot use, two layouts in one folder, a duplicate version; -2 (errno
  * set) when dir cannot be opened.  out->format says the layout even on
- * failure once it is known (LAYOUT_AUTO before).  The dbmate layout is
- * listed without joining pairs or judging versions: migset.c does that.
+ * failure once it is known (LAYOUT_AUTO before).  A dbmate folder's names
+ * are judged but give no entries (out->n 0): migset.c lists out->files,
+ * joins pairs and judges versions.
  */
 int layout_list(const char *dir, enum layout_format forced,
     struct layout *out, char *err, size_t errsz);
+
+/*
+ * layout_list() in steps, for a caller with other work in between (a
+ * no-op migrate reads its files while the server answers): layout_open()
+ * reads the folder's names into out->files (0, or -2 as layout_list());
+ * layout_step() reads up to max of the files (1 while some are left, 0
+ * when all are, -1 with err); layout_close() reads what is left, detects
+ * the layout and lists its migrations (0, or -1 with err).  A failed step
+ * leaves out as a failed layout_list() does.  dir must outlive the steps.
+ */
+int layout_open(const char *dir, enum layout_format forced,
+    struct layout *out, char *err, size_t errsz);
+int layout_step(struct layout *l, size_t max, char *err, size_t errsz);
+int layout_close(struct layout *l, char *err, size_t errsz);
 
 /*
  * Read entry e of a folder in layout fmt into sf (zeroed by the caller):

@@ -82,6 +82,16 @@ migset_release(struct migset *s)
 	s->n = s->cap = s->nsorted = 0;
 }
 
+/* Room for n more entries in s->m (one allocation when n is known). */
+static void
+mig_reserve(struct migset *s, size_t n)
+{
+	if (s->cap - s->n >= n)
+		return;
+	s->cap = s->n + n;
+	s->m = xrealloc(s->m, s->cap * sizeof(*s->m));
+}
+
 /* A new zeroed entry at the end of s->m (grown geometrically). */
 static struct mig *
 mig_push(struct migset *s)
@@ -142,6 +152,8 @@ struct entry {
 	long long version;
 	char *version_str, *name, *fname;
 	enum sqlfile_kind kind;
+	char *text;		/* read while listing (layout.h), or NULL */
+	size_t len;
 };
 
 static int
@@ -163,6 +175,7 @@ entries_free(struct entry *e, size_t n)
 		free(e[i].version_str);
 		free(e[i].name);
 		free(e[i].fname);
+		free(e[i].text);
 	}
 	free(e);
 }
@@ -185,7 +198,7 @@ usable(const char *dir, const struct dirent *de, char *err, size_t errsz)
 		snprintf(err, errsz, "not a regular file");
 		return 0;
 	}
-	path = xasprintf("%s/%s", dir, de->d_name);
+	path = path_join(dir, de->d_name);
 	r = stat(path, &st);
 	free(path);
 	if (r < 0)
@@ -196,59 +209,100 @@ usable(const char *dir, const struct dirent *de, char *err, size_t errsz)
 	return r == 0 && S_ISREG(st.st_mode);
 }
 
+/* The entries being listed: grown geometrically. */
+struct entries {
+	struct entry *e;
+	size_t n, cap;
+	int code;
+};
+
 /*
- * List the migration files of dir, sorted.  Return 0, EXIT_CONFIG (no
- * such directory) or EXIT_DATAERR (a name that does not parse), after
- * logging.
+ * One directory entry: a migration file goes into es, a name that does
+ * not parse or an entry that is no regular file is logged (EXIT_DATAERR),
+ * anything else is skipped (layout_list() judged it).  f: the listing's
+ * entry (its text is taken), or NULL to ask usable() about de.
+ */
+static void
+list_one(struct entries *es, const char *dir, const char *fname,
+    const struct dirent *de, struct layout_file *f)
+{
+	struct entry x;
+	char err[512];
+	int r;
+
+	memset(&x, 0, sizeof(x));
+	r = sqlfile_parse_name(fname, &x.version, &x.version_str, &x.name,
+	    &x.kind, err, sizeof(err));
+	if (r == 0)
+		return;
+	if (r > 0 && !(f ? f->is_dir == 0 : usable(dir, de, err,
+	    sizeof(err)))) {
+		if (f)
+			snprintf(err, sizeof(err), "not a regular file");
+		free(x.version_str);
+		free(x.name);
+		r = -1;
+	}
+	if (r < 0) {
+		log_error("%s/%s: %s", dir, fname, err);
+		es->code = EXIT_DATAERR;
+		return;
+	}
+	x.fname = xstrdup(fname);
+	if (f) {
+		x.text = f->text;
+		x.len = f->len;
+		f->text = NULL;
+	}
+	if (es->n == es->cap) {
+		es->cap = es->cap ? 2 * es->cap : 64;
+		es->e = xrealloc(es->e, es->cap * sizeof(*es->e));
+	}
+	es->e[es->n++] = x;
+}
+
+/*
+ * List the migration files of dir, sorted: from the listing layout_list()
+ * made (lay, its texts taken), or else from the directory.  Return 0,
+ * EXIT_CONFIG (no such directory) or EXIT_DATAERR (a name that does not
+ * parse), after logging.
  */
 static int
-list_dir(const char *dir, struct entry **out, size_t *nout)
+list_dir(const char *dir, struct layout *lay, struct entry **out,
+    size_t *nout)
 {
-	DIR *d = opendir(dir);
+	struct entries es;
 	struct dirent *de;
-	struct entry *e = NULL, x;
-	size_t n = 0, cap = 0;
-	char err[512];
-	int r, code = 0;
+	DIR *d;
+	size_t i;
+	int r;
 
+	memset(&es, 0, sizeof(es));
 	*out = NULL;
 	*nout = 0;
-	if (!d) {
+	if (lay && lay->files) {
+		for (i = 0; i < lay->nfiles; i++)
+			list_one(&es, dir, lay->files[i].fname, NULL,
+			    &lay->files[i]);
+	} else if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			list_one(&es, dir, de->d_name, de, NULL);
+		closedir(d);
+	} else {
 		r = errno;
 		log_errno("cannot open migrations directory \"%s\"", dir);
 		/* out of descriptors or memory is the system's, not config */
 		return r == EMFILE || r == ENFILE || r == ENOMEM ? EXIT_OSERR :
 		    EXIT_CONFIG;
 	}
-	while ((de = readdir(d)) != NULL) {
-		memset(&x, 0, sizeof(x));
-		r = sqlfile_parse_name(de->d_name, &x.version, &x.version_str,
-		    &x.name, &x.kind, err, sizeof(err));
-		if (r == 0)
-			continue;	/* layout_list() judged the others */
-		if (r > 0 && !usable(dir, de, err, sizeof(err))) {
-			free(x.version_str);
-			free(x.name);
-			r = -1;
-		}
-		if (r < 0) {
-			log_error("%s/%s: %s", dir, de->d_name, err);
-			code = EXIT_DATAERR;
-			continue;
-		}
-		x.fname = xstrdup(de->d_name);
-		if (n == cap) {
-			cap = cap ? 2 * cap : 64;
-			e = xrealloc(e, cap * sizeof(*e));
-		}
-		e[n++] = x;
-	}
-	closedir(d);
-	if (n)
-		qsort(e, n, sizeof(*e), entry_cmp);
-	*out = e;
-	*nout = n;
-	return code;
+	for (i = 1; i < es.n; i++)	/* names in order are usually */
+		if (entry_cmp(&es.e[i - 1], &es.e[i]) > 0)	/* sorted */
+			break;
+	if (i < es.n)
+		qsort(es.e, es.n, sizeof(*es.e), entry_cmp);
+	*out = es.e;
+	*nout = es.n;
+	return es.code;
 }
 
 /*
@@ -260,8 +314,9 @@ list_layout(struct migset *s)
 {
 	size_t i;
 
+	mig_reserve(s, s->lay.n);
 	for (i = 0; i < s->lay.n; i++) {
-		const struct layout_entry *e = &s->lay.e[i];
+		struct layout_entry *e = &s->lay.e[i];
 		struct mig *m = mig_push(s);
 
 		m->has_file = 1;
@@ -271,23 +326,23 @@ list_layout(struct migset *s)
 		m->f.name = xstrdup(e->name);
 		m->f.path = xstrdup(e->path);
 		m->f.down_path = e->down_path ? xstrdup(e->down_path) : NULL;
+		m->f.text = e->text;	/* read while listing, or NULL */
+		m->f.len = e->len;
+		e->text = NULL;
 	}
 	s->nfiles = s->nsorted = s->n;
 	return 0;
 }
 
 /*
- * Detect the layout; log what it ignores.  Return 0 for entrypoint's own
- * (dbmate) layout, 1 for another tool's (listed in s->lay), or an exit
- * code after logging.
+ * Start the layout's listing (names only).  Return 0, or an exit code
+ * after logging.  Without the directory, list_dir() says why later.
  */
 static int
-find_layout(struct migset *s)
+layout_begin(struct migset *s)
 {
 	enum layout_format want = LAYOUT_AUTO;
 	char err[1024];
-	size_t i;
-	int r;
 
 	if (s->format && *s->format && layout_from_name(s->format, &want) < 0) {
 		log_error("invalid [database] format \"%s\" (want auto, "
@@ -295,9 +350,26 @@ find_layout(struct migset *s)
 		    "or prisma)", s->format);
 		return EXIT_CONFIG;
 	}
-	r = layout_list(s->dir, want, &s->lay, err, sizeof(err));
-	if (r == -2)
+	if (layout_open(s->dir, want, &s->lay, err, sizeof(err)) < 0)
+		s->no_dir = 1;	/* list_dir() says why */
+	return 0;
+}
+
+/*
+ * Detect the layout once every file is read; log what it ignores.
+ * Return 0 for entrypoint's own (dbmate) layout, 1 for another tool's
+ * (listed in s->lay), or an exit code after logging.
+ */
+static int
+layout_end(struct migset *s)
+{
+	char err[1024];
+	size_t i;
+	int r;
+
+	if (s->no_dir)
 		return 0;	/* list_dir() says why */
+	r = layout_close(&s->lay, err, sizeof(err));
 	if (r < 0 && s->lay.format == LAYOUT_DBMATE &&
 	    strstr(err, "invalid migration file name"))
 		return 0;	/* list_dir() names every bad file */
@@ -307,14 +379,39 @@ find_layout(struct migset *s)
 	}
 	for (i = 0; i < s->lay.warnings.n; i++)
 		log_warn("%s", s->lay.warnings.v[i]);
-	if (s->lay.format == LAYOUT_DBMATE) {
-		layout_release(&s->lay);
-		s->lay.format = LAYOUT_DBMATE;
-		return 0;
-	}
+	if (s->lay.format == LAYOUT_DBMATE)
+		return 0;	/* list_dir() goes on from s->lay.files */
 	log_debug("migrations in %s/ read in the %s layout", s->dir,
 	    layout_name(s->lay.format));
 	return 1;
+}
+
+/* Files the listing reads per step (migset_step()). */
+#define STEP_FILES 16
+
+/* One step of listing: 1 while the layout still reads files, else done
+ * (0, or an exit code after logging, also in s->code). */
+static int
+list_step(struct migset *s)
+{
+	char err[1024];
+	int r;
+
+	if (!s->opened) {
+		s->opened = 1;
+		r = layout_begin(s);
+		if (r)
+			return s->code = r;
+		if (!s->no_dir)
+			return 1;
+	} else if (s->lay.nclassified < s->lay.nfiles) {
+		r = layout_step(&s->lay, STEP_FILES, err, sizeof(err));
+		if (r >= 0)
+			return 1;
+		log_error("%s", err);
+		return s->code = EXIT_DATAERR;
+	}
+	return migset_list(s);
 }
 
 /* See migset.h: a migration is a single file or an .up/.down pair. */
@@ -324,14 +421,27 @@ migset_list(struct migset *s)
 	struct entry *e;
 	size_t ne, i, j;
 	struct mig *m;
-	int code = find_layout(s);
+	int code = 0;
 
+	if (s->code) {		/* a step failed (list_step()) */
+		s->listed = 1;
+		return s->code;
+	}
+	if (!s->opened) {
+		s->opened = 1;
+		code = layout_begin(s);
+	}
+	if (!code)
+		code = layout_end(s);
 	s->listed = 1;
 	if (code == 1)
 		return s->code = list_layout(s);
 	if (code)
 		return s->code = code;
-	code = list_dir(s->dir, &e, &ne);
+	code = list_dir(s->dir, &s->lay, &e, &ne);
+	layout_release(&s->lay);
+	s->lay.format = LAYOUT_DBMATE;
+	mig_reserve(s, ne);
 	for (i = 0; i < ne; i = j) {
 		j = i + 1;
 		while (j < ne && e[j].version == e[i].version)
@@ -359,10 +469,16 @@ migset_list(struct migset *s)
 		m->f.version = e[i].version;
 		m->f.version_str = e[i].version_str;
 		m->f.name = e[i].name;
-		e[i].version_str = e[i].name = NULL;
-		m->f.path = xasprintf("%s/%s", s->dir, e[i].fname);
-		m->f.down_path = j - i == 2 ? xasprintf("%s/%s", s->dir,
-		    e[i + 1].fname) : NULL;
+		m->f.text = e[i].text;
+		m->f.len = e[i].len;
+		e[i].version_str = e[i].name = e[i].text = NULL;
+		m->f.path = path_join(s->dir, e[i].fname);
+		if (j - i == 2) {
+			m->f.down_path = path_join(s->dir, e[i + 1].fname);
+			m->f.down_text = e[i + 1].text;
+			m->f.down_len = e[i + 1].len;
+			e[i + 1].text = NULL;
+		}
 	}
 	entries_free(e, ne);
 	s->nfiles = s->nsorted = s->n;
@@ -375,14 +491,18 @@ migset_step(void *arg)
 {
 	struct migset *s = arg;
 	char err[512];
-	size_t stop = s->nread + 16;
+	size_t stop = s->nread + STEP_FILES;
+	int r;
 
-	if (!s->listed)
-		return migset_list(s) ? -1 : s->nfiles > 0;
+	if (!s->listed) {
+		r = s->code ? s->code : list_step(s);
+		if (s->listed)
+			return r ? -1 : s->nfiles > 0;
+		return r == 1 ? 1 : -1;
+	}
 
 	for (; s->nread < s->nfiles && s->nread < stop; s->nread++) {
 		struct sqlfile *f = &s->m[s->nread].f;
-		int r;
 
 		if (s->lay.format > LAYOUT_DBMATE)
 			r = layout_load(s->lay.format, &s->lay.e[s->nread], f,
@@ -578,7 +698,7 @@ migset_next_version(const char *dir, time_t now, char *ver, size_t size)
 	struct entry *e = NULL;
 	size_t ne = 0;
 	struct tm tm;
-	int code = list_dir(dir, &e, &ne);
+	int code = list_dir(dir, NULL, &e, &ne);
 
 	if (code) {
 		entries_free(e, ne);

@@ -50,6 +50,8 @@ struct migset {
 	struct mig *m;		/* sorted by version (see migset_add_row) */
 	size_t n, cap;
 	size_t nsorted;		/* m[0..nsorted) is sorted */
+	int opened;		/* the layout's listing began */
+	int no_dir;		/* ... and found no directory */
 	int listed;		/* migset_list() ran */
 	int code;		/* 0 or the exit code of a bad file */
 	size_t nfiles, nread;	/* files listed, files read so far */
