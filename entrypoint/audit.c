@@ -46,8 +46,9 @@ struct audit_priv {
 	struct db db;
 	int connected;
 	int recorded;		/* our row is in the table */
-	int table_ok;		/* the table is there: audit_end() need not
-				 * ask (audit_begin_deferred()) */
+	int output_ok;		/* <schema>.run_output holds our row:
+				 * audit_end() sends the output with the
+				 * row's end (audit_output_ready()) */
 	int locked;		/* this session holds the exclusive lock */
 	int refused;		/* best-effort met 77/78: never retry */
 	int borrowed;		/* db is the caller's session: never close */
@@ -58,6 +59,7 @@ struct audit_priv {
 	char *release;		/* escaped, or NULL */
 	char host[256];
 	char *sql_begin;	/* audit_begin_prepare(): the INSERT */
+	char *sql_output;	/* ... and the output's row */
 	const char *params[9];	/* and its parameters */
 	int keeping_log;	/* audit_keep_log(): the log tee is ours */
 	struct record_tail log_tail;
@@ -472,6 +474,7 @@ priv_free(struct audit_run *run)
 	free(p->argv_text);
 	free(p->actor);
 	free(p->sql_begin);
+	free(p->sql_output);
 	free(p->release);
 	free(p);
 	run->priv = NULL;
@@ -728,7 +731,7 @@ audit_begin_prepare(const struct config *cfg, struct audit_run *run,
 {
 	struct audit_priv *p;
 
-	memset(st, 0, sizeof(*st));
+	memset(st, 0, 2 * sizeof(*st));
 	run->priv = NULL;
 	if (cfg->database.audit == AUDIT_OFF || run->exclusive ||
 	    !config_database_url(cfg))
@@ -742,9 +745,15 @@ audit_begin_prepare(const struct config *cfg, struct audit_run *run,
 	row_params(cfg, run, p->params);
 	p->params[8] = "running";
 	p->sql_begin = db_sql(db, sql_begin);
-	st->sql = p->sql_begin;
-	st->nparams = 9;
-	st->params = p->params;
+	st[0].sql = p->sql_begin;
+	st[0].nparams = 9;
+	st[0].params = p->params;
+	if (cfg->app.keep_output > 0) {	/* audit_keep_log() will keep it */
+		p->sql_output = db_sql(db, history_sql_output_row);
+		st[1].sql = p->sql_output;
+		st[1].nparams = 1;
+		st[1].params = p->params;	/* $1: the id */
+	}
 	return 0;
 }
 
@@ -763,16 +772,13 @@ audit_begin_finish(const struct config *cfg, struct audit_run *run,
 	return begin(cfg, run, db);
 }
 
-int
-audit_begin_deferred(const struct config *cfg, struct audit_run *run)
+void
+audit_output_ready(struct audit_run *run)
 {
 	struct audit_priv *p = run->priv;
 
-	if (!p)		/* audit_begin_prepare() gave no statement */
-		return 0;
-	p->table_ok = 1;
-	log_start(cfg, run);
-	return 0;
+	if (p && p->recorded)
+		p->output_ok = 1;
 }
 
 /*
@@ -819,11 +825,45 @@ record_end(const struct config *cfg, struct audit_run *run,
 			return -1;
 		p->connected = 1;
 	}
-	if (!p->recorded && !p->table_ok &&
-	    ensure_table(&p->db, cfg->database.schema) < 0)
+	if (!p->recorded && ensure_table(&p->db, cfg->database.schema) < 0)
 		return -1;
 	return db_exec(&p->db, "could not record the end of the run",
 	    sql_end, 12, params);
+}
+
+/*
+ * The row's end and the kept output in one round trip, when the output's
+ * row is there (audit_output_ready()) on a live connection.  Return 1 when
+ * both are written; 0 (nothing written: one pipeline is one transaction)
+ * for the caller to write them the ordinary way.
+ */
+static int
+end_with_output(struct audit_run *run, const char *const *params)
+{
+	struct audit_priv *p = run->priv;
+	struct history_out h;
+	struct db_stmt st[2];
+	struct db_outcome o;
+	char *sql;
+	int r;
+
+	if (!p->output_ok || !p->connected || !(run->output || run->recording))
+		return 0;
+	sql = db_sql(&p->db, sql_end);
+	memset(st, 0, sizeof(st));
+	st[0].sql = sql;
+	st[0].nparams = 12;
+	st[0].params = params;
+	history_out_prepare(&p->db, run, &h);
+	st[1] = h.st;
+	r = db_run(&p->db, st, 2, 1, &o);
+	if (r < 0)
+		log_debug("the end of run %s and its output in one round trip: "
+		    "%s", run->id, o.message ? o.message : "failed");
+	db_outcome_release(&o);
+	history_out_release(&h);
+	free(sql);
+	return r == 0;
 }
 
 /* The connection is gone: forget it (and the lock it held). */
@@ -891,7 +931,7 @@ audit_end(const struct config *cfg, struct audit_run *run, int exit_code,
 	const char *url = config_database_url(cfg), *params[12];
 	char durbuf[24], codebuf[16], sigbuf[16];
 	long long duration;
-	int done = 0;
+	int done = 0, stored = 0;
 
 	if (!p)
 		return;
@@ -915,7 +955,11 @@ audit_end(const struct config *cfg, struct audit_run *run, int exit_code,
 		params[9] = codebuf;
 		params[10] = signal > 0 ? sigbuf : NULL;
 		params[11] = status;
-		done = record_end(cfg, run, params) == 0;
+		done = end_with_output(run, params);
+		if (!done)
+			done = record_end(cfg, run, params) == 0;
+		else
+			stored = 1;
 		if (!done && p->connected &&
 		    PQstatus(p->db.conn) != CONNECTION_OK) {
 			/* lost without a sign before the statement: again */
@@ -925,7 +969,7 @@ audit_end(const struct config *cfg, struct audit_run *run, int exit_code,
 		if (!done)
 			log_warn("the end of run %s is not in the audit "
 			    "trail", run->id);
-		else if (run->output || run->recording)
+		else if ((run->output || run->recording) && !stored)
 			history_store(&p->db, run);
 		run->end_recorded = done;
 	}

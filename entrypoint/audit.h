@@ -65,27 +65,24 @@ int audit_begin_on(const struct config *cfg, struct audit_run *run,
 
 /*
  * audit_begin_on() in two halves, for a caller that sends the "running" row
- * in one pipeline with statements of its own (a no-op migrate then costs
- * no round trip for it).  audit_begin_prepare() fills *st with the INSERT
- * (its parameters live in run), or leaves st->sql NULL when there is
- * nothing to send that way; it returns 0.  After the pipeline ran,
- * audit_begin_finish() with ok = 1 when the INSERT succeeded, else 0: the
- * row is then written as audit_begin_on() writes it (creating the table
- * first when needed).  It returns what audit_begin_on() returns.
+ * in one pipeline with statements of its own (the server writes it while
+ * a migrate still reads its files).  audit_begin_prepare() fills st[0]
+ * with the INSERT and, when output is kept ([app] keep_output), st[1] with
+ * the INSERT of the row the output goes to (their parameters live in
+ * run), or leaves st[0].sql NULL when there is nothing to send that way;
+ * it returns 0.  After the pipeline ran, audit_begin_finish() with ok = 1
+ * when the row's INSERT succeeded, else 0: the row is then written as
+ * audit_begin_on() writes it (creating the table first when needed).  It
+ * returns what audit_begin_on() returns.  audit_output_ready(), when
+ * st[1] was sent and succeeded too: audit_end() then writes the row's end
+ * and the output in one round trip.
  */
 struct db_stmt;
 int audit_begin_prepare(const struct config *cfg, struct audit_run *run,
     struct db *db, struct db_stmt *st);
 int audit_begin_finish(const struct config *cfg, struct audit_run *run,
     struct db *db, int ok);
-/*
- * In place of audit_begin_finish(), for a run found to change nothing
- * before it does anything (migrate with nothing to apply), when the
- * caller knows <schema>.runs is there: no "running" row, and audit_end()
- * writes the whole row in its one statement (one write, not two).
- * Only after audit_begin_prepare() gave a statement.  Returns 0.
- */
-int audit_begin_deferred(const struct config *cfg, struct audit_run *run);
+void audit_output_ready(struct audit_run *run);
 
 /*
  * After audit_end(), when on_exit ran (or could not): store its result with

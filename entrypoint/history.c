@@ -70,6 +70,10 @@ static const char sql_store_on_exit[] =
 	"on_exit_signal = EXCLUDED.on_exit_signal, "
 	"on_exit_status = EXCLUDED.on_exit_status";
 
+const char history_sql_output_row[] =
+	"INSERT INTO @S@.run_output (run_id) VALUES ($1::uuid) "
+	"ON CONFLICT (run_id) DO NOTHING";
+
 static const char sql_store[] =
 	"INSERT INTO @S@.run_output (run_id, output, output_bytes, recording, "
 	"recording_bytes) VALUES ($1::uuid, pg_catalog.decode($2, 'hex'), "
@@ -207,11 +211,37 @@ hex(const char *p, size_t n)
 	return out;
 }
 
+void
+history_out_prepare(struct db *db, const struct audit_run *run,
+    struct history_out *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->hex = run->output ? hex(run->output, run->output_len) : NULL;
+	snprintf(h->total, sizeof(h->total), "%lld", run->output_total);
+	snprintf(h->rtotal, sizeof(h->rtotal), "%lld", run->recording_total);
+	h->params[0] = run->id;
+	h->params[1] = h->hex;
+	h->params[2] = run->output ? h->total : NULL;
+	h->params[3] = run->recording;
+	h->params[4] = run->recording ? h->rtotal : NULL;
+	h->sql = db_sql(db, sql_store);
+	h->st.sql = h->sql;
+	h->st.nparams = 5;
+	h->st.params = h->params;
+}
+
+void
+history_out_release(struct history_out *h)
+{
+	free(h->hex);
+	free(h->sql);
+	memset(h, 0, sizeof(*h));
+}
+
 int
 history_store(struct db *db, const struct audit_run *run)
 {
-	const char *params[5];
-	char total[24], rtotal[24], *h;
+	struct history_out h;
 	int ex, r;
 
 	ex = table_exists(db, "run_output");
@@ -221,17 +251,10 @@ history_store(struct db *db, const struct audit_run *run)
 		log_warn("the output of run %s is not stored", run->id);
 		return -1;
 	}
-	h = run->output ? hex(run->output, run->output_len) : NULL;
-	snprintf(total, sizeof(total), "%lld", run->output_total);
-	snprintf(rtotal, sizeof(rtotal), "%lld", run->recording_total);
-	params[0] = run->id;
-	params[1] = h;
-	params[2] = run->output ? total : NULL;
-	params[3] = run->recording;
-	params[4] = run->recording ? rtotal : NULL;
+	history_out_prepare(db, run, &h);
 	r = db_exec(db, "could not store the output of the run", sql_store, 5,
-	    params);
-	free(h);
+	    h.params);
+	history_out_release(&h);
 	if (r < 0)
 		log_warn("the output of run %s is not stored", run->id);
 	return r;

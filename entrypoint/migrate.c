@@ -636,32 +636,20 @@ parse_args(struct migrate *mg, int argc, char **argv)
 }
 
 /*
- * The audit row's start, after the lock and the read.  held: the INSERT
- * that `up` (audit best-effort) kept out of the read's pipeline.  With
- * nothing to apply it is never sent: audit_end() writes the whole row in
- * one statement, so a no-op costs one write instead of two.  Else it goes
- * now, before anything is applied.
+ * The audit row's start, after the lock and the read: the "running" row
+ * (and the row its output goes to) went in the read's pipeline when the
+ * tables were there, so the server wrote them while the files were read;
+ * else it is written now, the ordinary way.
  */
 static int
-audit_start(struct migrate *mg, struct audit_run *ar, int code,
-    const struct db_stmt *held)
+audit_start(struct migrate *mg, struct audit_run *ar)
 {
 	struct migsession *ses = &mg->ses;
-	struct migcount c;
-	struct db_outcome o;
-	int ok;
+	int code = audit_begin_finish(mg->cfg, ar, &ses->db, ses->extra_ok);
 
-	if (!held->sql)
-		return audit_begin_finish(mg->cfg, ar, &ses->db,
-		    ses->extra_ok);
-	if (code || !ses->runs_ok)
-		return audit_begin_finish(mg->cfg, ar, &ses->db, 0);
-	migset_count(&mg->set, &c);
-	if (c.pending == 0)
-		return audit_begin_deferred(mg->cfg, ar);
-	ok = db_run(&ses->db, held, 1, 1, &o) == 0;
-	db_outcome_release(&o);
-	return audit_begin_finish(mg->cfg, ar, &ses->db, ok);
+	if (!code && ses->output_ok)
+		audit_output_ready(ar);
+	return code;
 }
 
 /*
@@ -674,7 +662,6 @@ run(struct migrate *mg, char **argv)
 {
 	unsigned f = mg->cmd->needs;
 	struct audit_run ar;
-	struct db_stmt held;
 	int code = 0, audited = 0, sig, a;
 
 	memset(&ar, 0, sizeof(ar));
@@ -693,24 +680,18 @@ run(struct migrate *mg, char **argv)
 		code = migsession_connect(&mg->ses);
 	if (code)
 		return code;
-	/* The audit row's INSERT goes in one pipeline with the lock and the
-	 * applied list; when it could not (first run: no table yet), it is
-	 * written the ordinary way right after. */
-	memset(&held, 0, sizeof(held));
+	/* The audit row's INSERT goes in one pipeline with the applied list;
+	 * when it could not (first run: no table yet), it is written the
+	 * ordinary way right after. */
 	if (f & MIG_AUDIT)
-		audit_begin_prepare(mg->cfg, &ar, &mg->ses.db, &mg->ses.extra);
-	if ((f & MIG_AUDIT) && mg->cmd->fn == mig_up &&
-	    mg->cfg->database.audit == AUDIT_BEST_EFFORT) {
-		held = mg->ses.extra;
-		memset(&mg->ses.extra, 0, sizeof(mg->ses.extra));
-	}
+		audit_begin_prepare(mg->cfg, &ar, &mg->ses.db, mg->ses.extra);
 	if (f & MIG_LOCK)
 		code = migsession_lock_read(&mg->ses, f & MIG_CREATE ?
 		    HISTORY_CREATE : HISTORY_READ);
 	else if (f & MIG_DB)
 		code = migsession_read(&mg->ses);
 	if (f & MIG_AUDIT) {
-		a = audit_start(mg, &ar, code, &held);
+		a = audit_start(mg, &ar);
 		audited = !a;
 		code = code ? code : a;
 		if (audited)	/* what migrate says, kept with its row */

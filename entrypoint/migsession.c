@@ -40,13 +40,16 @@ static const char sql_holder[] =
 /*
  * Asked before the rows are read and the audit row is sent: a statement
  * on a missing table would leave an ERROR in the server's log on every
- * first migrate.  Is there <schema>.migrations, <schema>.runs?
+ * first migrate.  Is there <schema>.migrations, <schema>.runs,
+ * <schema>.run_output?
  */
 static const char sql_history_exists[] =
 	"SELECT pg_catalog.to_regclass(pg_catalog.quote_ident($1) "
 	"OPERATOR(pg_catalog.||) '.migrations') IS NOT NULL, "
 	"pg_catalog.to_regclass(pg_catalog.quote_ident($1) "
-	"OPERATOR(pg_catalog.||) '.runs') IS NOT NULL";
+	"OPERATOR(pg_catalog.||) '.runs') IS NOT NULL, "
+	"pg_catalog.to_regclass(pg_catalog.quote_ident($1) "
+	"OPERATOR(pg_catalog.||) '.run_output') IS NOT NULL";
 static const char sql_create_table[] =
 	"CREATE TABLE IF NOT EXISTS @S@.migrations (\n"
 	"  version bigint PRIMARY KEY,\n"
@@ -391,11 +394,11 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 {
 	const char *params[1] = { ses->db.schema };
 	PGresult *lock_r = NULL, *exists_r = NULL, *rows_r = NULL;
-	struct db_stmt st[2];
+	struct db_stmt st[3];
 	struct db_outcome o;
 	long long start = now_ms();
 	long backoff = 20;
-	int got, said = 0, code = 0, exists, runs, r;
+	int got, said = 0, code = 0, exists, runs, output, r;
 	size_t n = 0;
 
 	memset(st, 0, sizeof(st));
@@ -438,6 +441,8 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 	exists = history_exists(exists_r);
 	runs = PQntuples(exists_r) == 1 &&
 	    strcmp(PQgetvalue(exists_r, 0, 1), "t") == 0;
+	output = runs && PQntuples(exists_r) == 1 &&
+	    strcmp(PQgetvalue(exists_r, 0, 2), "t") == 0;
 	ses->runs_ok = runs;
 	db_outcome_release(&o);
 	/* The rows, and the caller's extra statement (the audit row) when
@@ -449,10 +454,14 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 		st[n].sql = ses->q_applied;
 		st[n++].out = &rows_r;
 	}
-	if (ses->extra.sql && runs)
-		st[n++] = ses->extra;
+	if (ses->extra[0].sql && runs) {
+		st[n++] = ses->extra[0];
+		if (ses->extra[1].sql && output)
+			st[n++] = ses->extra[1];
+	}
 	r = n ? db_run(&ses->db, st, n, 1, &o) : 0;
-	ses->extra_ok = ses->extra.sql && runs && r == 0;
+	ses->extra_ok = ses->extra[0].sql && runs && r == 0;
+	ses->output_ok = ses->extra_ok && ses->extra[1].sql && output;
 	if (o.signo) {
 		code = EXIT_SIGNAL_BASE + o.signo;
 		goto out;

@@ -35,9 +35,11 @@ struct migsession {
 	int full_rows;		/* caller: read applied_at and release */
 	int tty;		/* caller: show progress on stderr */
 	char run_id[40];	/* caller: recorded with each migration */
-	struct db_stmt extra;	/* caller: sent with the lock and the
-				   applied list (the audit row) */
-	int extra_ok;		/* it was sent and succeeded */
+	struct db_stmt extra[2];	/* caller: sent with the applied list
+				   (the audit row, and the row its output
+				   goes to) */
+	int extra_ok;		/* extra[0] was sent and succeeded */
+	int output_ok;		/* so was extra[1] */
 	int runs_ok;		/* <schema>.runs is there (asked with the
 				   lock by migsession_lock_read) */
 	struct db db;

@@ -1,10 +1,12 @@
 #!/bin/bash
-# t3620-noop-audit: the audit row of a migrate that applies nothing is
-# written in one statement (no "running" row first, then its end): the
-# server's own statement log (log_statement = mod, set for migrate's session
-# through libpq's PGOPTIONS) counts the writes.  A migrate that applies
-# something still writes its "running" row before the first migration
-# runs (the migration reads it), and audit = required keeps the row first.
+# t3620-noop-audit: what migrate writes to the audit trail, counted in the
+# server's own statement log (log_statement = mod, set for migrate's
+# session through libpq's PGOPTIONS).  Every migrate writes its "running"
+# row before anything runs (a migration reads it); once the tables are
+# there, that row and the empty row its kept output goes to are sent in
+# one pipeline with the applied list (the server writes them while the
+# files are read), and the row's end goes with the output.  With
+# keep_output = 0 there is no output row at all.
 . "$SRCDIR/tests/sh/lib.sh"
 . "$SRCDIR/tests/pg/lib-pg.sh"
 cd "$T" || exit 1
@@ -31,6 +33,12 @@ writes() {
 	PGOPTIONS='-c log_statement=mod' run_ep "$@"
 	writes=$(tail -n +"$((from + 1))" "$PG_LOG" |
 		grep -c 'INSERT INTO "entrypoint"\.runs')
+	owrites=$(tail -n +"$((from + 1))" "$PG_LOG" |
+		grep -c 'INSERT INTO "entrypoint"\.run_output')
+}
+# the newest run's kept output, as text
+output() {
+	psql_q "SELECT convert_from(o.output, 'UTF8') FROM entrypoint.runs r JOIN entrypoint.run_output o ON o.run_id = r.id ORDER BY r.started_at DESC LIMIT 1"
 }
 
 newest() {
@@ -55,11 +63,13 @@ is "$(psql_q 'SELECT status, exit_code IS NULL FROM second')" "running|t" \
 is "$writes" 2 "two writes"
 is "$(newest)" "migrate|succeeded|0|t" "and the row is complete"
 
-# Nothing pending: one write, the whole row.
+# Nothing pending: the running row with the read, then its end.
 writes migrate
 is "$rc" 0 "a no-op migrate"
-is "$writes" 1 "writes its audit row once"
+is "$writes" 2 "writes its audit row, then its end"
+is "$owrites" 2 "and the output's row, then the output"
 is "$(newest)" "migrate|succeeded|0|t" "the whole row: succeeded, exit 0"
+like "$(output)" "nothing to apply" "its output is kept with the row"
 is "$(psql_q "SELECT count(*) FROM entrypoint.runs WHERE status = 'running'")" 0 \
 	"no row left running"
 
@@ -74,11 +84,27 @@ is "$rc" 0 "a no-op migrate with audit = required"
 is "$writes" 2 "writes its row first, then its end"
 is "$(newest)" "migrate|succeeded|0|t" "the row is complete"
 
-# Nothing pending but a changed file: nothing runs, one write, the failure.
+# keep_output = 0: no output row, early or late.
+cat >nokeep.ini <<'INI'
+[app]
+keep_output = 0
+[database]
+url = ${DATABASE_URL}
+INI
+writes -c nokeep.ini migrate
+is "$rc" 0 "a no-op migrate with keep_output = 0"
+is "$writes" 2 "writes its row and its end"
+is "$owrites" 0 "and no output row"
+is "$(psql_q "SELECT count(*) FROM entrypoint.runs r LEFT JOIN entrypoint.run_output o ON o.run_id = r.id WHERE o.run_id IS NULL")" 1 \
+	"one run without an output row: that one"
+# Nothing pending but a changed file: nothing runs, the failure is kept.
 sed -i '1a SELECT 1;' migrations/1_first.sql
 writes migrate
 is "$rc" 65 "a changed applied migration stops migrate (65)"
-is "$writes" 1 "one write"
+is "$writes" 2 "its row and its end"
 is "$(newest)" "migrate|failed|65|t" "the row says failed, 65"
+like "$(output)" "was changed" "the output says why"
+is "$(psql_q "SELECT count(*) FROM entrypoint.run_output WHERE output IS NULL")" 0 \
+	"no output row left empty"
 
 done_testing
