@@ -265,6 +265,12 @@ mask_conninfo_secrets(const char *value, char *out)
 	struct strbuf sb;
 	const char *p, *hit;
 
+	/* What libpq can read: a URI, or keyword=value pairs; anything
+	 * else holds no password of its (and parsing costs allocations,
+	 * once per variable of the environment when output is kept). */
+	if (!strchr(value, '=') && strncmp(value, "postgresql://", 13) != 0 &&
+	    strncmp(value, "postgres://", 11) != 0)
+		return out;
 	opts = PQconninfoParse(value, &err);
 	PQfreemem(err);
 	if (!opts)
