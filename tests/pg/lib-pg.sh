@@ -154,6 +154,54 @@ pg_url() {
 	echo "postgresql:///$1?host=$PGDIR&port=$PGPORT&user=postgres"
 }
 
+# pg_roundtrips FILE: client round trips to the server in an strace -f log
+# (trace=connect,close,read,write,writev,sendto,recvfrom,sendmsg,recvmsg):
+# a send on a socket connected to the server followed by a receive on it
+# is one.  bench/migrate.sh counts every tool's the same way.
+pg_roundtrips() {
+	awk '
+	function ev(call, fd, ret, path) {
+		if (call == "connect") {
+			if (path ~ /\.s\.PGSQL\./) { db[fd] = 1; sent[fd] = 0 }
+			return
+		}
+		if (call == "close") { delete db[fd]; return }
+		if (!(fd in db) || ret + 0 <= 0)
+			return
+		if (call ~ /^(write|writev|sendto|sendmsg)$/)
+			sent[fd] = 1
+		else if (sent[fd]) { rt++; sent[fd] = 0 }
+	}
+	{
+		pid = $1
+		line = $0
+		sub(/^[0-9]+ +/, "", line)
+		if (line ~ /^<\.\.\. [a-z]+ resumed>/) {
+			if (match(line, /= -?[0-9]+/))
+				ev(pc[pid], pf[pid], substr(line, RSTART + 2,
+				    RLENGTH - 2), pp[pid])
+			delete pc[pid]
+			next
+		}
+		if (!match(line, /^[a-z0-9_]+\(/))
+			next
+		call = substr(line, 1, RLENGTH - 1)
+		rest = substr(line, RLENGTH + 1)
+		fd = rest
+		sub(/[^0-9].*/, "", fd)
+		if (line ~ /<unfinished \.\.\.>$/) {
+			pc[pid] = call; pf[pid] = fd; pp[pid] = rest
+			next
+		}
+		if (match(line, /\) += -?[0-9]+/)) {
+			r = substr(line, RSTART, RLENGTH)
+			sub(/.*= /, "", r)
+			ev(call, fd, r, rest)
+		}
+	}
+	END { print rt + 0 }' "$1"
+}
+
 _pg_cleanup() {
 	tmux_kill_all
 	kill_tracked
