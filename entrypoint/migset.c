@@ -219,12 +219,13 @@ struct entries {
 /*
  * One directory entry: a migration file goes into es, a name that does
  * not parse or an entry that is no regular file is logged (EXIT_DATAERR),
- * anything else is skipped (layout_list() judged it).  f: the listing's
- * entry (its text is taken), or NULL to ask usable() about de.
+ * anything else is skipped (layout_list() judged it).  unusable: why the
+ * entry is no regular file, or NULL; f: the listing's entry (its text is
+ * taken), or NULL.
  */
 static void
 list_one(struct entries *es, const char *dir, const char *fname,
-    const struct dirent *de, struct layout_file *f)
+    const char *unusable, struct layout_file *f)
 {
 	struct entry x;
 	char err[512];
@@ -235,10 +236,8 @@ list_one(struct entries *es, const char *dir, const char *fname,
 	    &x.kind, err, sizeof(err));
 	if (r == 0)
 		return;
-	if (r > 0 && !(f ? f->is_dir == 0 : usable(dir, de, err,
-	    sizeof(err)))) {
-		if (f)
-			snprintf(err, sizeof(err), "not a regular file");
+	if (r > 0 && unusable) {
+		snprintf(err, sizeof(err), "%s", unusable);
 		free(x.version_str);
 		free(x.name);
 		r = -1;
@@ -273,6 +272,7 @@ list_dir(const char *dir, struct layout *lay, struct entry **out,
 {
 	struct entries es;
 	struct dirent *de;
+	char why[256];
 	DIR *d;
 	size_t i;
 	int r;
@@ -282,11 +282,13 @@ list_dir(const char *dir, struct layout *lay, struct entry **out,
 	*nout = 0;
 	if (lay && lay->files) {
 		for (i = 0; i < lay->nfiles; i++)
-			list_one(&es, dir, lay->files[i].fname, NULL,
-			    &lay->files[i]);
+			list_one(&es, dir, lay->files[i].fname,
+			    lay->files[i].is_dir == 0 ? NULL :
+			    "not a regular file", &lay->files[i]);
 	} else if ((d = opendir(dir)) != NULL) {
 		while ((de = readdir(d)) != NULL)
-			list_one(&es, dir, de->d_name, de, NULL);
+			list_one(&es, dir, de->d_name, usable(dir, de, why,
+			    sizeof(why)) ? NULL : why, NULL);
 		closedir(d);
 	} else {
 		r = errno;

@@ -476,7 +476,7 @@ path_join(const char *dir, const char *name)
 	size_t d = strlen(dir), n = strlen(name);
 	char *p = xmalloc(d + n + 2);
 
-	memcpy(p, dir, d);
+	memcpy(p, dir, d + 1);
 	p[d] = '/';
 	memcpy(p + d + 1, name, n + 1);
 	return p;
