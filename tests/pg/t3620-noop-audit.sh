@@ -97,6 +97,22 @@ is "$writes" 2 "writes its row and its end"
 is "$owrites" 0 "and no output row"
 is "$(psql_q "SELECT count(*) FROM entrypoint.runs r LEFT JOIN entrypoint.run_output o ON o.run_id = r.id WHERE o.run_id IS NULL")" 1 \
 	"one run without an output row: that one"
+# A database whose runs table predates run_output (an older entrypoint):
+# the output table is made at the end, the output stored there.
+psql_q "DROP TABLE entrypoint.run_output" >/dev/null
+writes migrate
+is "$rc" 0 "a no-op migrate without run_output"
+is "$owrites" 1 "the output written once, at the end"
+like "$(output)" "nothing to apply" "into the table made for it"
+# The output cannot be stored (a trigger refuses it): the row's end and
+# the output go in one transaction, so the end is written again alone.
+psql_q "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN RAISE EXCEPTION 'refused'; END\$\$" >/dev/null
+psql_q "CREATE TRIGGER refuse BEFORE UPDATE ON entrypoint.run_output FOR EACH ROW EXECUTE FUNCTION refuse()" >/dev/null
+writes migrate
+is "$rc" 0 "a no-op migrate whose output is refused"
+like "$err" "is not stored" "warns that the output is not stored"
+is "$(newest)" "migrate|succeeded|0|t" "the row's end is written all the same"
+psql_q "DROP TRIGGER refuse ON entrypoint.run_output" >/dev/null
 # Nothing pending but a changed file: nothing runs, the failure is kept.
 sed -i '1a SELECT 1;' migrations/1_first.sql
 writes migrate
@@ -104,7 +120,7 @@ is "$rc" 65 "a changed applied migration stops migrate (65)"
 is "$writes" 2 "its row and its end"
 is "$(newest)" "migrate|failed|65|t" "the row says failed, 65"
 like "$(output)" "was changed" "the output says why"
-is "$(psql_q "SELECT count(*) FROM entrypoint.run_output WHERE output IS NULL")" 0 \
-	"no output row left empty"
+is "$(psql_q "SELECT count(*) FROM entrypoint.run_output WHERE output IS NULL")" 1 \
+	"the one output row left empty is the refused one's"
 
 done_testing
