@@ -1083,6 +1083,186 @@ layout_list(const char *dir, enum layout_format forced, struct layout *out,
 	return rc < 0 ? rc : layout_close(out, err, errsz);
 }
 
+/* ---- creating --------------------------------------------------------- */
+
+const char *
+layout_down_hint(enum layout_format fmt)
+{
+	switch (fmt) {
+	case LAYOUT_GOLANG_MIGRATE:
+		return "a VERSION_name.down.sql file";
+	case LAYOUT_GOOSE:
+		return "a -- +goose Down section";
+	case LAYOUT_SQL_MIGRATE:
+		return "a -- +migrate Down section";
+	case LAYOUT_FLYWAY:
+		return "a U<version>__name.sql undo file";
+	case LAYOUT_DIESEL:
+		return "a down.sql in its folder";
+	case LAYOUT_PRISMA:
+		return "Prisma migrations have none";
+	default:
+		return "a -- migrate:down section";
+	}
+}
+
+/* Add one to the last run of digits in s (in place, room for one more). */
+static void
+increment_last_part(char *s)
+{
+	size_t end = strlen(s), k;
+
+	while (end > 0 && !isdigit((unsigned char)s[end - 1]))
+		end--;
+	for (k = end; k > 0 && isdigit((unsigned char)s[k - 1]); k--) {
+		if (s[k - 1] != '9') {
+			s[k - 1]++;
+			return;
+		}
+		s[k - 1] = '0';
+	}
+	memmove(s + k + 1, s + k, strlen(s + k) + 1);	/* 9 -> 10 */
+	s[k] = '1';
+}
+
+void
+layout_next_version(const char *last, time_t now, char *ver, size_t size)
+{
+	struct tm tm;
+	size_t n = last ? strlen(last) : 0;
+	long long v = 0;
+
+	gmtime_r(&now, &tm);
+	strftime(ver, size, "%Y%m%d%H%M%S", &tm);
+	if (n == 0)
+		return;
+	if (strspn(last, "0123456789") != n) {	/* Flyway's 1.2, 2_0_1 */
+		if (n + 2 <= size) {
+			memcpy(ver, last, n + 1);
+			increment_last_part(ver);
+		}
+		return;
+	}
+	if (lead_digits(last, n, &v) < 0)
+		return;		/* more than 18 digits: the timestamp */
+	if (n != 14)
+		snprintf(ver, size, "%0*lld", (int)n, v + 1);
+	else if (strtoll(ver, NULL, 10) <= v)
+		snprintf(ver, size, "%lld", v + 1);
+}
+
+/* Make path with body; never over an existing file. */
+static int
+write_new(const char *path, const char *body, char *err, size_t errsz)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	if (fd < 0 || write_all(fd, body, strlen(body)) < 0 || close(fd) < 0) {
+		int e = errno;
+
+		errf(err, errsz, "could not create migration file \"%s\": %s",
+		    path, strerror(e));
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* The version of l's newest migration as written, or NULL. */
+static const char *
+newest_version(enum layout_format fmt, const struct layout *l)
+{
+	size_t i;
+
+	for (i = l->n; i-- > 0;) {
+		if (fmt != LAYOUT_FLYWAY)
+			return l->e[i].version_str;
+		if (!layout_repeatable(l->e[i].version))
+			return l->e[i].id;	/* as written */
+	}
+	return NULL;
+}
+
+/* diesel's folder version: YYYY-MM-DD-HHMMSS for a timestamp. */
+static void
+diesel_version(const char *v, char *out, size_t size)
+{
+	if (strlen(v) == 14)
+		snprintf(out, size, "%.4s-%.2s-%.2s-%.6s", v, v + 4, v + 6,
+		    v + 8);
+	else
+		snprintf(out, size, "%s", v);
+}
+
+int
+layout_create(enum layout_format fmt, const struct layout *l,
+    const char *dir, const char *name, time_t now, struct strv *made,
+    char *err, size_t errsz)
+{
+	static const char goose_body[] = "-- +goose Up\n\n-- +goose Down\n";
+	static const char sqlm_body[] = "-- +migrate Up\n\n-- +migrate Down\n";
+	char ver[64], dv[64];
+	char *p = NULL, *sub = NULL;
+	int rc = 0;
+
+	layout_next_version(newest_version(fmt, l), now, ver, sizeof(ver));
+	switch (fmt) {
+	case LAYOUT_GOOSE:
+		p = xasprintf("%s/%s_%s.sql", dir, ver, name);
+		rc = write_new(p, goose_body, err, errsz);
+		break;
+	case LAYOUT_SQL_MIGRATE:
+		p = xasprintf("%s/%s-%s.sql", dir, ver, name);
+		rc = write_new(p, sqlm_body, err, errsz);
+		break;
+	case LAYOUT_GOLANG_MIGRATE:
+		p = xasprintf("%s/%s_%s.up.sql", dir, ver, name);
+		rc = write_new(p, "", err, errsz);
+		if (rc == 0) {
+			strv_push_owned(made, p);
+			p = xasprintf("%s/%s_%s.down.sql", dir, ver, name);
+			rc = write_new(p, "", err, errsz);
+		}
+		break;
+	case LAYOUT_FLYWAY:
+		p = xasprintf("%s/V%s__%s.sql", dir, ver, name);
+		rc = write_new(p, "-- the change\n", err, errsz);
+		break;
+	case LAYOUT_DIESEL:
+	case LAYOUT_PRISMA:
+		if (fmt == LAYOUT_DIESEL)
+			diesel_version(ver, dv, sizeof(dv));
+		else
+			snprintf(dv, sizeof(dv), "%s", ver);
+		sub = xasprintf("%s/%s_%s", dir, dv, name);
+		if (mkdir(sub, 0755) < 0) {
+			rc = errf(err, errsz, "could not create migration "
+			    "folder \"%s\": %s", sub, strerror(errno));
+			break;
+		}
+		/* a comment, not nothing: diesel refuses an empty file */
+		p = xasprintf("%s/%s", sub, fmt == LAYOUT_DIESEL ? "up.sql" :
+		    "migration.sql");
+		rc = write_new(p, "-- the change\n", err, errsz);
+		if (rc == 0 && fmt == LAYOUT_DIESEL) {
+			strv_push_owned(made, p);
+			p = xasprintf("%s/down.sql", sub);
+			rc = write_new(p, "-- what undoes up.sql\n", err, errsz);
+		}
+		break;
+	default:
+		rc = errf(err, errsz, "layout_create: not for the %s layout",
+		    layout_name(fmt));
+		break;
+	}
+	if (rc == 0 && p)
+		strv_push_owned(made, p);
+	else
+		free(p);
+	free(sub);
+	return rc;
+}
+
 /* ---- loading ---------------------------------------------------------- */
 
 /* One line of text: [p, nl), and the next line's start. */

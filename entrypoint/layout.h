@@ -17,6 +17,7 @@
 #define LAYOUT_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "sqlfile.h"
 #include "util.h"
@@ -121,6 +122,37 @@ int layout_open(const char *dir, enum layout_format forced,
     struct layout *out, char *err, size_t errsz);
 int layout_step(struct layout *l, size_t max, char *err, size_t errsz);
 int layout_close(struct layout *l, char *err, size_t errsz);
+
+/* Where a migration's down part is in layout fmt, for messages. */
+const char *layout_down_hint(enum layout_format fmt);
+
+/*
+ * The version a new migration made at now gets after last (its digits as
+ * written; NULL: the folder has none yet): the UTC timestamp
+ * YYYYMMDDHHMMSS, as the tools' own create commands make, unless the
+ * folder numbers in sequence (last is not 14 digits long: then the next
+ * number, zero-padded as wide as last); a timestamp not past last is
+ * last + 1.  A Flyway version with parts ("1.2", "2_0_1") gets its last
+ * part increased ("1.3").
+ */
+void layout_next_version(const char *last, time_t now, char *ver,
+    size_t size);
+
+/*
+ * `migrate create NAME` in a folder of layout fmt (listed in l; l->n 0 for
+ * an empty one): the new migration in that tool's own form, so that the
+ * folder stays one layout: goose VERSION_NAME.sql with its Up and Down
+ * annotations, sql-migrate VERSION-NAME.sql with its own, golang-migrate
+ * VERSION_NAME.up.sql and .down.sql, Flyway V<version>__NAME.sql, diesel
+ * YYYY-MM-DD-HHMMSS_NAME/ with up.sql and down.sql, Prisma
+ * TIMESTAMP_NAME/migration.sql (a comment in each single file: diesel
+ * refuses an empty one).  Not for dbmate (migset.c makes those).
+ * The paths made go into made.  Return 0, or -1 with the reason in err
+ * (errno set; nothing is overwritten).
+ */
+int layout_create(enum layout_format fmt, const struct layout *l,
+    const char *dir, const char *name, time_t now, struct strv *made,
+    char *err, size_t errsz);
 
 /*
  * Read entry e of a folder in layout fmt into sf (zeroed by the caller):

@@ -252,8 +252,8 @@ down_list(struct migrate *mg, struct mig **todo)
 			return -1;
 		if (!m->f.down.present)
 			return log_error("cannot revert %s: \"%s\" has no down "
-			    "section (-- migrate:down)", mig_label(m),
-			    m->f.path);
+			    "part (%s)", mig_label(m), m->f.path,
+			    layout_down_hint(set->lay.format));
 		todo[n++] = m;
 	}
 	return n;
@@ -498,8 +498,12 @@ mig_create(struct migrate *mg)
 {
 	static const char body[] = "-- migrate:up\n\n\n-- migrate:down\n\n";
 	const char *dir = mg->set.dir;
-	char ver[40], *path;
-	int fd, code;
+	char ver[40], err[1024], *path;
+	struct layout lay;
+	struct strv made = { NULL, 0, 0 };
+	enum layout_format fmt = LAYOUT_AUTO;
+	size_t i;
+	int fd, code, r;
 
 	if (!valid_name(mg->arg)) {
 		log_error("invalid migration name \"%s\" (letters, digits, _ "
@@ -510,6 +514,30 @@ mig_create(struct migrate *mg)
 		log_errno("could not create migrations directory \"%s\"", dir);
 		return EXIT_OSERR;
 	}
+	/* In the folder's own layout, so that it stays one layout. */
+	if (mg->set.format && *mg->set.format &&
+	    layout_from_name(mg->set.format, &fmt) < 0) {
+		log_error("invalid [database] format \"%s\"", mg->set.format);
+		return EXIT_CONFIG;
+	}
+	r = layout_list(dir, fmt, &lay, err, sizeof(err));
+	if (r < 0 && lay.format != LAYOUT_DBMATE) {
+		log_error("%s", err);
+		layout_release(&lay);
+		return EXIT_DATAERR;
+	}
+	if (r == 0 && lay.format > LAYOUT_DBMATE) {
+		r = layout_create(lay.format, &lay, dir, mg->arg, time(NULL),
+		    &made, err, sizeof(err));
+		for (i = 0; i < made.n; i++)
+			printf("%s\n", made.v[i]);
+		if (r < 0)
+			log_error("%s", err);
+		strv_release(&made);
+		layout_release(&lay);
+		return r < 0 ? EXIT_OSERR : 0;
+	}
+	layout_release(&lay);
 	code = migset_next_version(dir, time(NULL), ver, sizeof(ver));
 	if (code)
 		return code;

@@ -699,20 +699,11 @@ migset_next_version(const char *dir, time_t now, char *ver, size_t size)
 {
 	struct entry *e = NULL;
 	size_t ne = 0;
-	struct tm tm;
 	int code = list_dir(dir, NULL, &e, &ne);
 
-	if (code) {
-		entries_free(e, ne);
-		return code;
-	}
-	gmtime_r(&now, &tm);
-	strftime(ver, size, "%Y%m%d%H%M%S", &tm);
-	if (ne > 0 && strlen(e[ne - 1].version_str) != 14)
-		snprintf(ver, size, "%0*lld",
-		    (int)strlen(e[ne - 1].version_str), e[ne - 1].version + 1);
-	else if (ne > 0 && strtoll(ver, NULL, 10) <= e[ne - 1].version)
-		snprintf(ver, size, "%lld", e[ne - 1].version + 1);
+	if (!code)
+		layout_next_version(ne ? e[ne - 1].version_str : NULL, now, ver,
+		    size);
 	entries_free(e, ne);
-	return 0;
+	return code;
 }

@@ -203,7 +203,7 @@ is "$(psql_q "SELECT count(*) FROM pg_tables WHERE tablename = 'more'")/$(psql_q
 is "$(psql_q 'SELECT max(version) FROM entrypoint.migrations')" 4 "records removed"
 run_ep migrate down 1 --yes
 is "$rc" 65 "down of a migration without a down section: 65"
-like "$err" 'has no down section' "says so"
+like "$err" 'has no down part \(a -- migrate:down section\)' "says so, and where it would be"
 run_ep migrate down x
 is "$rc" 64 "down with a bad count: 64"
 

@@ -3,7 +3,9 @@
 # count another tool's history as applied (in memory, writing nothing);
 # a FIFO in a migrations folder is refused at once, never read; after a
 # takeover Flyway's repeatable migrations run again only when their
-# checksum (Flyway's CRC-32 over the lines) differs from the last row's.
+# checksum (Flyway's CRC-32 over the lines) differs from the last row's;
+# `migrate create` in another tool's folder writes that tool's form, which
+# migrate then applies, and the folder stays one layout.
 . "$SRCDIR/tests/sh/lib.sh"
 . "$SRCDIR/tests/pg/lib-pg.sh"
 . "$SRCDIR/tests/pg/lib-layouts.sh"
@@ -285,5 +287,52 @@ is "$(q dup_pr "SELECT string_agg(m, ' ' ORDER BY n) FROM seq")" "z a b" \
 DATABASE_URL=$(url dup_pr) run_ep -c pr.ini migrate
 like "$err" "nothing to apply" "prisma: each recorded once"
 cd "$T" || exit 1
+
+# migrate create in each layout's folder: the tool's own form, applied.
+for l in dbmate golang-migrate goose sql-migrate flyway diesel prisma; do
+	d=$T/create-$l
+	db=create_${l//-/_}
+	mkdir -p "$d"
+	write_chain "$l" "$d/migrations" 2 "$d/ref"
+	printf '[database]\nurl = ${DATABASE_URL}\nwait = 5s\n' >"$d/entrypoint.ini"
+	newdb "$db"
+	cd "$d" || exit 1
+	before=$(find migrations -type f | wc -l)
+	DATABASE_URL=$(url "$db") run_ep migrate create add_widgets
+	is "$rc" 0 "create in a $l folder"
+	made=$(find migrations -type f -newer entrypoint.ini | sort)
+	like "$made" "add_widgets" "$l: the new file's name says add_widgets"
+	is "$(echo "$out" | sort)" "$made" "$l: prints what it made"
+	case $l in
+	golang-migrate | diesel) want=2 ;;
+	*) want=1 ;;
+	esac
+	is "$(($(find migrations -type f | wc -l) - before))" "$want" \
+		"$l: $want new file(s)"
+	DATABASE_URL=$(url "$db") run_ep migrate
+	is "$rc" 0 "$l: migrate applies the chain and the new one"
+	like "$err" "applied [35] migrations" "$l: applies the chain and the new one"
+	like "$err" "database at [^ ]*add_widgets" "$l: the new one is the last"
+	# down: where the layout keeps a down part, the new one has an empty
+	# one; Flyway's is a separate undo file, Prisma has none
+	DATABASE_URL=$(url "$db") run_ep migrate down --yes
+	case $l in
+	flyway)
+		is "$rc" 65 "$l: down without an undo file: 65"
+		like "$err" 'has no down part \(a U<version>__name.sql undo file\)' \
+			"$l: says where the undo file would be"
+		;;
+	prisma)
+		is "$rc" 65 "$l: down: 65"
+		like "$err" 'has no down part \(Prisma migrations have none\)' \
+			"$l: says Prisma has none"
+		;;
+	*)
+		is "$rc" 0 "$l: down reverts the new one"
+		like "$err" "reverted [^ ]*add_widgets" "$l: the new one"
+		;;
+	esac
+	cd "$T" || exit 1
+done
 
 done_testing

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "layout.h"
@@ -443,6 +444,113 @@ test_folder_layouts_load(void)
 	layout_release(&l);
 }
 
+static void
+test_next_version(void)
+{
+	char v[64];
+	time_t t = 1700000000;	/* 2023-11-14 22:13:20 UTC */
+
+	layout_next_version(NULL, t, v, sizeof(v));
+	is_str(v, "20231114221320", "next: an empty folder gets the time");
+	layout_next_version("00009", t, v, sizeof(v));
+	is_str(v, "00010", "next: a sequence goes on, as wide");
+	layout_next_version("20231114221320", t, v, sizeof(v));
+	is_str(v, "20231114221321", "next: not before the newest timestamp");
+	layout_next_version("20231114221320", t + 60, v, sizeof(v));
+	is_str(v, "20231114221420", "next: a later time");
+	layout_next_version("1.9", t, v, sizeof(v));
+	is_str(v, "1.10", "next: Flyway 1.9 -> 1.10");
+	layout_next_version("2_0_99", t, v, sizeof(v));
+	is_str(v, "2_0_100", "next: Flyway 2_0_99 -> 2_0_100");
+	layout_next_version("1.2.3", t, v, sizeof(v));
+	is_str(v, "1.2.4", "next: Flyway 1.2.3 -> 1.2.4");
+}
+
+/* 1 when dir/name exists. */
+static int
+access_ok(const char *dir, const char *name)
+{
+	char p[1024];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return access(p, F_OK) == 0;
+}
+
+/*
+ * Create in a folder of each layout, then list it again: still that one
+ * layout, one migration more, the newest named as asked, and what was
+ * made reads (sections found).
+ */
+static void
+create_in(enum layout_format fmt, const char *d, size_t files)
+{
+	struct layout l, after;
+	struct strv made = { NULL, 0, 0 };
+	struct sqlfile sf;
+	const char *n = layout_name(fmt);
+	char what[128];
+	size_t before, i;
+
+	if (list(d, LAYOUT_AUTO, &l) < 0) {
+		ok(0, err);
+		return;
+	}
+	before = l.n;
+	snprintf(what, sizeof(what), "create in a %s folder", n);
+	is_int(layout_create(l.format, &l, d, "add_b", 1700000000, &made, err,
+	    sizeof(err)), 0, what);
+	snprintf(what, sizeof(what), "%s: %zu file(s) made", n, files);
+	is_int((int)made.n, (int)files, what);
+	snprintf(what, sizeof(what), "%s: still one %s folder", n, n);
+	ok(list(d, LAYOUT_AUTO, &after) == 0 && after.format == fmt, what);
+	for (i = 0; i < after.n && !strstr(after.e[i].name, "add_b"); i++)
+		;
+	snprintf(what, sizeof(what), "%s: one migration more, named add_b", n);
+	ok(after.n == before + 1 && i < after.n, what);
+	snprintf(what, sizeof(what), "%s: what was made reads", n);
+	ok(i < after.n && load(&after, i, &sf) == 0, what);
+	if (i < after.n)
+		sqlfile_release(&sf);
+	snprintf(what, sizeof(what), "%s: never over an existing file", n);
+	strv_release(&made);
+	ok(layout_create(l.format, &l, d, "add_b", 1700000000, &made, err,
+	    sizeof(err)) < 0 && strstr(err, "could not create"), what);
+	strv_release(&made);
+	layout_release(&l);
+	layout_release(&after);
+}
+
+static void
+test_create(void)
+{
+	const char *d;
+
+	d = folder();
+	put(d, "00001_a.sql", "-- +goose Up\nSELECT 1;\n-- +goose Down\n"
+	    "SELECT 2;\n");
+	create_in(LAYOUT_GOOSE, d, 1);
+	d = folder();
+	put(d, "20230101120000-a.sql", "-- +migrate Up\nSELECT 1;\n");
+	create_in(LAYOUT_SQL_MIGRATE, d, 1);
+	d = folder();
+	put(d, "000001_a.up.sql", "SELECT 1;\n");
+	put(d, "000001_a.down.sql", "SELECT 2;\n");
+	create_in(LAYOUT_GOLANG_MIGRATE, d, 2);
+	d = folder();
+	put(d, "V1.9__a.sql", "SELECT 1;\n");
+	put(d, "R__views.sql", "SELECT 3;\n");	/* after every version */
+	create_in(LAYOUT_FLYWAY, d, 1);
+	ok(access_ok(d, "V1.10__add_b.sql"), "flyway: after 1.9 comes 1.10");
+	d = folder();
+	put(d, "2023-01-01-120000_a/up.sql", "SELECT 1;\n");
+	put(d, "2023-01-01-120000_a/down.sql", "SELECT 2;\n");
+	create_in(LAYOUT_DIESEL, d, 2);
+	d = folder();
+	put(d, "20230101120000_a/migration.sql", "SELECT 1;\n");
+	put(d, "migration_lock.toml", "provider = \"postgresql\"\n");
+	create_in(LAYOUT_PRISMA, d, 1);
+}
+
 int
 main(void)
 {
@@ -461,6 +569,8 @@ main(void)
 	test_goose_load();
 	test_sql_migrate_load();
 	test_folder_layouts_load();
+	test_next_version();
+	test_create();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		ok(0, "cleanup");
