@@ -84,7 +84,7 @@ static const struct migrate_cmd commands[] = {
 	    "revert the last N applied migrations (default 1); asks first, "
 	    "or takes --yes; --dry-run reverts and rolls back" },
 	{ "create", mig_create, MIG_ARG_REQUIRED, "create NAME",
-	    "write an empty migration file named after the time" },
+	    "write an empty migration, in the folder's own layout" },
 	{ "baseline", mig_baseline, MIG_DB | MIG_AUDIT | MIG_LOCK |
 	    MIG_CREATE | MIG_ARG_REQUIRED | MIG_TASK, "baseline VERSION",
 	    "mark the files up to VERSION applied without running them" },
