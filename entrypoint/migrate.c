@@ -439,25 +439,39 @@ mig_status(struct migrate *mg)
 static int
 mig_baseline(struct migrate *mg)
 {
-	size_t i, n = 0;
-	long v;
+	struct migset *set = &mg->set;
+	struct mig *m = migset_find_arg(set, mg->arg);
+	size_t i, n = 0, upto = 0;
+	long long v = -1;
 	int code;
 
-	for (i = 0; i < mg->set.n; i++)
-		if (mg->set.m[i].has_row) {
+	for (i = 0; i < set->n; i++)
+		if (set->m[i].has_row) {
 			log_error("the database already has migration "
 			    "history (%s): baseline is for adopting a database "
-			    "without it", mig_label(&mg->set.m[i]));
+			    "without it", mig_label(&set->m[i]));
 			return EXIT_DATAERR;
 		}
-	v = mg->version;
-	code = migsession_baseline(&mg->ses, v, &n);
+	if (m) {		/* a file: it and every one before it */
+		upto = (size_t)(m - set->m) + 1;
+	} else if (!layout_keyed(set->lay.format) &&
+	    parse_long(mg->arg, 0, LONG_MAX, &mg->version) == 0) {
+		v = mg->version;	/* a number between files: a marker */
+		while (upto < set->n && set->m[upto].f.version <= v)
+			upto++;
+	} else {
+		log_error("no migration \"%s\" in %s/ (name it as 'migrate "
+		    "status' shows it, or by its version as written)",
+		    mg->arg, set->dir);
+		return EXIT_DATAERR;
+	}
+	code = migsession_baseline(&mg->ses, upto, m ? NULL : &v, &n);
 	if (code)
 		return code;
 	for (i = 0; i < n; i++)
-		printf("baseline %s\n", mig_label(&mg->set.m[i]));
-	log_info("baseline at version %ld: %zu migration%s marked applied "
-	    "without running", v, n, n == 1 ? "" : "s");
+		printf("baseline %s\n", mig_label(&set->m[i]));
+	log_info("baseline at %s: %zu migration%s marked applied without "
+	    "running", m ? mig_label(m) : mg->arg, n, n == 1 ? "" : "s");
 	return 0;
 }
 
@@ -465,7 +479,7 @@ static int
 mig_resolve(struct migrate *mg)
 {
 	int applied = strcmp(mg->flag, "--applied") == 0;
-	struct mig *m = migset_find(&mg->set, mg->version);
+	struct mig *m = migset_find_arg(&mg->set, mg->arg);
 	int code;
 
 	if (!m || !m->has_row || (strcmp(m->status, "failed") != 0 &&
@@ -652,9 +666,13 @@ parse_args(struct migrate *mg, int argc, char **argv)
 	if (strcmp(sub, "down") == 0 && mg->arg &&
 	    parse_long(mg->arg, 1, 1000000, &mg->count) < 0)
 		return usage("invalid count", mg->arg);
+	/* VERSION: named as status or the folder shows it (the set is
+	 * read later); only what no migration can be named is refused */
 	if ((f & MIG_ARG_REQUIRED) && strcmp(sub, "create") != 0 &&
-	    parse_long(mg->arg, 0, LONG_MAX, &mg->version) < 0) {
-		log_error("invalid version \"%s\" (want digits)", mg->arg);
+	    (!*mg->arg || strspn(mg->arg, "0123456789abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ._-") != strlen(mg->arg))) {
+		log_error("invalid version \"%s\" (want a version, or a name "
+		    "as 'migrate status' shows it)", mg->arg);
 		return EXIT_USAGE;
 	}
 	if (f & MIG_TASK)

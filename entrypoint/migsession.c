@@ -1207,7 +1207,8 @@ migsession_try_end(struct migsession *ses)
 }
 
 int
-migsession_baseline(struct migsession *ses, long long v, size_t *nout)
+migsession_baseline(struct migsession *ses, size_t upto,
+    const long long *marker, size_t *nout)
 {
 	const char *rel = release_of(ses);
 	struct migset *set = ses->set;
@@ -1223,7 +1224,7 @@ migsession_baseline(struct migsession *ses, long long v, size_t *nout)
 	memset(&p, 0, sizeof(p));
 	p.pipeline = 1;
 	plan_add(&p, "BEGIN", 0, NULL, NULL);
-	for (i = 0; i < set->n && set->m[i].f.version <= v; i++) {
+	for (i = 0; i < set->n && i < upto; i++) {
 		struct mig *m = &set->m[i];
 		const char **pp = params + 5 * n++;
 
@@ -1232,13 +1233,13 @@ migsession_baseline(struct migsession *ses, long long v, size_t *nout)
 		pp[2] = m->f.checksum;
 		pp[3] = rel;
 		pp[4] = ses->run_id;
-		exact |= m->f.version == v;
+		exact |= marker && m->f.version == *marker;
 		plan_add(&p, sql, 5, pp, NULL);
 	}
-	if (!exact) {
+	if (marker && !exact) {
 		const char **pp = params + 5 * n;
 
-		snprintf(vbuf, sizeof(vbuf), "%lld", v);
+		snprintf(vbuf, sizeof(vbuf), "%lld", *marker);
 		pp[0] = vbuf;
 		pp[1] = "(baseline)";
 		pp[2] = NULL;

@@ -106,12 +106,13 @@ int migsession_try(struct migsession *s, struct mig *m, int after_enum,
 int migsession_try_revert(struct migsession *s, struct mig *m);
 void migsession_try_end(struct migsession *s);
 /*
- * Record the files up to version as applied (status baseline) without
- * running them, plus a marker row for version when no file has it, in one
- * transaction.  *n: how many of set->m were recorded.
+ * Record the first upto files (in the set's order) as applied (status
+ * baseline) without running them, plus a marker row for *marker when it
+ * is not NULL and no file has it, in one transaction.  *n: how many of
+ * set->m were recorded.
  */
-int migsession_baseline(struct migsession *s, long long version,
-    size_t *n);
+int migsession_baseline(struct migsession *s, size_t upto,
+    const long long *marker, size_t *n);
 /* Mark failed/running migration m applied, or forget its record. */
 int migsession_resolve(struct migsession *s, const struct mig *m,
     int applied);

@@ -148,6 +148,39 @@ migset_find(struct migset *s, long long version)
 	return bsearch(&key, s->m, s->nsorted, sizeof(*s->m), version_cmp);
 }
 
+/* A version as digits only (at most 18), or -1. */
+static long long
+digits_value(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 18 || strspn(s, "0123456789") != n)
+		return -1;
+	return strtoll(s, NULL, 10);
+}
+
+struct mig *
+migset_find_arg(struct migset *s, const char *arg)
+{
+	long long v = digits_value(arg);
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		struct mig *m = &s->m[i];
+
+		if (strcmp(mig_label(m), arg) == 0 || (m->has_file &&
+		    m->f.version_str && strcmp(m->f.version_str, arg) == 0))
+			return m;
+		if (m->has_file && i < s->lay.n && s->lay.e[i].id &&
+		    strcmp(s->lay.e[i].id, arg) == 0)
+			return m;
+	}
+	for (i = 0; v >= 0 && i < s->n; i++)
+		if (s->m[i].f.version == v)
+			return &s->m[i];
+	return NULL;
+}
+
 struct entry {
 	long long version;
 	char *version_str, *name, *fname;

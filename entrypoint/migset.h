@@ -107,6 +107,13 @@ void migset_rows_done(struct migset *s);
 void migset_forget_rows(struct migset *s);
 
 struct mig *migset_find(struct migset *s, long long version);
+/*
+ * The migration arg names, as a user would name it from what status and
+ * the folder show: its label ("0003_add_users"), its version as written
+ * ("0003", Flyway's "1.2"), what its tool records (sql-migrate's file
+ * name, Prisma's folder), or the number ("3").  NULL when none is.
+ */
+struct mig *migset_find_arg(struct migset *s, const char *arg);
 /* The order of two migrations: <0, 0 or >0. */
 int migset_cmp(const struct mig *a, const struct mig *b);
 /* The applied entry of highest version, or NULL. */

@@ -5,7 +5,9 @@
 # takeover Flyway's repeatable migrations run again only when their
 # checksum (Flyway's CRC-32 over the lines) differs from the last row's;
 # `migrate create` in another tool's folder writes that tool's form, which
-# migrate then applies, and the folder stays one layout.
+# migrate then applies, and the folder stays one layout; baseline and
+# resolve take a migration named as the folder or status shows it
+# (Flyway's 1.2, sql-migrate's file name, Prisma's folder).
 . "$SRCDIR/tests/sh/lib.sh"
 . "$SRCDIR/tests/pg/lib-pg.sh"
 . "$SRCDIR/tests/pg/lib-layouts.sh"
@@ -334,5 +336,45 @@ for l in dbmate golang-migrate goose sql-migrate flyway diesel prisma; do
 	esac
 	cd "$T" || exit 1
 done
+
+# baseline by the names a user sees
+baseline_in() {	# LAYOUT NAME WANT-MARKED [REPEATABLES]
+	local l=$1 name=$2 want=$3 d=$T/baseline-$1 db=baseline_${1//-/_}
+	mkdir -p "$d"
+	[ -d "$d/migrations" ] || write_chain "$l" "$d/migrations" 6 "$d/ref"
+	printf '[database]\nurl = ${DATABASE_URL}\nwait = 5s\n' >"$d/entrypoint.ini"
+	newdb "$db"
+	# the database already has the schema up to there (what baseline
+	# adopts): psql applied those migrations' up parts
+	psql_refs "$db" "$d/ref" "$want" || fail "$l: psql could not apply the references"
+	cd "$d" || exit 1
+	DATABASE_URL=$(url "$db") run_ep migrate baseline "$name"
+	is "$rc" 0 "$l: baseline $name"
+	is "$(echo "$out" | grep -c '^baseline ')" "$want" \
+		"$l: baseline $name marks $want migrations"
+	is "$(q "$db" "SELECT count(*) FROM entrypoint.migrations WHERE status = 'baseline'")" \
+		"$want" "$l: $want rows say baseline"
+	DATABASE_URL=$(url "$db") run_ep migrate
+	is "$rc" 0 "$l: migrate after the baseline"
+	like "$err" "applied $((6 - want + ${4:-0})) migrations" \
+		"$l: applies the ones after it"
+	cd "$T" || exit 1
+}
+baseline_in flyway 1.2 2 2		# V1.1, V1.2; then 1.3..1.6 and 2 R__
+baseline_in sql-migrate 3-m2.sql 3
+baseline_in prisma 20200101000002_m1 2
+baseline_in goose 00004 4
+baseline_in dbmate 2 2
+d=$T/baseline-flyway
+newdb baseline_none
+cd "$d" || exit 1
+DATABASE_URL=$(url baseline_none) run_ep migrate baseline 9.9
+is "$rc" 65 "flyway: baseline of a version no file has: 65"
+like "$err" 'no migration "9\.9"' "names it"
+is "$(q baseline_none "SELECT to_regclass('entrypoint.migrations') IS NULL OR (SELECT count(*) = 0 FROM entrypoint.migrations)")" t \
+	"nothing recorded"
+DATABASE_URL=$(url baseline_none) run_ep migrate baseline 'x y'
+is "$rc" 64 "a version no migration can be named: 64"
+cd "$T" || exit 1
 
 done_testing
