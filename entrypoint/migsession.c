@@ -1015,7 +1015,7 @@ migsession_revert(struct migsession *ses, struct mig *m, size_t i,
 	long long t = now_ms();
 	struct plan p;
 	struct db_outcome o;
-	int code = 0;
+	int code = 0, attempt;
 
 	ses->cur = m;
 	ses->cur_start = t;
@@ -1028,9 +1028,24 @@ migsession_revert(struct migsession *ses, struct mig *m, size_t i,
 		plan_open(&p, ses, sec);
 		plan_add_section(&p, sec, sec->nlead, 1);
 		plan_close(&p, sec, ses->q_forget, 1, v, NULL);
-		if (db_run(&ses->db, p.st, p.n, p.pipeline, &o) < 0) {
-			code = report_failure(ses, m, path, &p, &o, "revert");
+		/* a lock timeout is rolled back and tried again, as up does */
+		for (attempt = 0;; attempt++) {
+			miglock_arm(ses, attempt);
+			code = db_run(&ses->db, p.st, p.n, p.pipeline, &o);
+			miglock_disarm(ses);
+			if (code == 0)
+				break;
 			rollback(ses);
+			progress_clear(ses);
+			code = miglock_wait(ses, m, &o, attempt, "revert");
+			if (code == 0) {
+				db_outcome_release(&o);
+				continue;
+			}
+			if (code < 0)
+				code = report_failure(ses, m, path, &p, &o,
+				    "revert");
+			break;
 		}
 	}
 	if (!code)

@@ -7,6 +7,7 @@
 # ddl_lock_timeout and never fails: the app never queues behind migrate
 # for longer than ddl_lock_timeout.  lock_retries = 0 exits 75 at once.
 # transaction:false: a plain statement is retried, CONCURRENTLY is not.
+# migrate down waits, retries and gives up the same way.
 . "$SRCDIR/tests/sh/lib.sh"
 . "$SRCDIR/tests/pg/lib-pg.sh"
 cd "$T" || exit 1
@@ -151,6 +152,38 @@ like "$err" "blocked by pid $holder_backend " "names the blocker"
 is "$(psql_q "SELECT status FROM entrypoint.migrations WHERE version = 4")" \
 	failed "recorded failed (it may have left an INVALID index)"
 hold_end
+
+# --- migrate down: a lock timeout is rolled back and retried too ----------
+rm migrations/0004_cic.sql
+run_ep migrate resolve 4 --rolled-back
+is "$rc" 0 "the failed CONCURRENTLY one resolved as rolled back"
+printf -- '-- migrate:up\nALTER TABLE items ADD COLUMN note5 text;\n-- migrate:down\nALTER TABLE items DROP COLUMN note5;\n' \
+	>migrations/0005_note5.sql
+run_ep migrate
+is "$rc" 0 "0005 applied"
+hold_start t3800-holder "SELECT 1 FROM items LIMIT 1;"
+run_ep -c noretry.ini migrate down --yes
+is "$rc" 75 "down, lock_retries = 0: exit 75 (busy)"
+like "$err" "could not revert 0005_note5: a lock it needs was still held after ddl_lock_timeout = 300 ms, 1 attempt \\(lock_retries = 0\\): blocked by pid $holder_backend " \
+	"names the blocker"
+is "$(psql_q "SELECT count(*) FROM entrypoint.migrations WHERE version = 5")" 1 \
+	"the record stays"
+"$EP" migrate down --yes >down.out 2>down.err </dev/null &
+dn=$!
+track "$dn"
+ok "down waits ddl_lock_timeout, rolls back and retries" \
+	wait_for 30 waits_logged down.err 1
+like "$(cat down.err)" "revert 0005_note5: waited ddl_lock_timeout = 300 ms for a lock and rolled back \\(attempt 1 of 21\\): blocked by pid $holder_backend " \
+	"each wait names the reader"
+hold_end
+ok "down finishes once the reader commits" wait_for 30 exited "$dn"
+wait "$dn"
+is "$?" 0 "and exits 0"
+is "$(psql_q "SELECT count(*) FROM information_schema.columns
+	WHERE table_name = 'items' AND column_name = 'note5'")" 0 "the column is gone"
+is "$(psql_q "SELECT count(*) FROM entrypoint.migrations WHERE version = 5")" 0 \
+	"and its record"
+like "$(cat down.err)" 'reverted 0005_note5' "the log says reverted"
 
 # --- bad values --------------------------------------------------------------
 for v in -1 abc 1001; do
