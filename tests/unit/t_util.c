@@ -1,12 +1,16 @@
 /*
  * t_util.c - parse_long, parse_duration, closest_name, strbuf, strv,
- * signal names.
+ * signal names, slurp and path_join.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tap.h"
 
@@ -136,6 +140,66 @@ test_signals(void)
 	is_str(signal_name(SIGRTMIN + 1), "35", "a realtime signal by number");
 }
 
+/*
+ * slurp() of files around its one-read buffer (16 KiB): every byte back,
+ * in order, NUL-terminated; max enforced; a FIFO refused when asked.
+ */
+static void
+test_slurp(void)
+{
+	static const size_t sizes[] = { 0, 1, 16383, 16384, 16385, 40000 };
+	char dir[] = "/tmp/t_util.XXXXXX", path[64], what[64], *text, *want;
+	size_t i, k, len;
+	FILE *f;
+
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/f", dir);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		want = malloc(sizes[i] + 1);
+		for (k = 0; k < sizes[i]; k++)
+			want[k] = (char)('a' + (k * 7 + k / 16384) % 26);
+		f = fopen(path, "w");
+		if (!want || !f || fwrite(want, 1, sizes[i], f) != sizes[i] ||
+		    fclose(f) != 0) {
+			ok(0, "write the fixture");
+			free(want);
+			continue;
+		}
+		text = NULL;
+		len = 99;
+		snprintf(what, sizeof(what), "slurp of %zu bytes", sizes[i]);
+		ok(slurp(path, 1, 1 << 20, &text, &len) == 0 && len == sizes[i] &&
+		    memcmp(text, want, sizes[i]) == 0 && text[len] == '\0',
+		    what);
+		free(text);
+		if (sizes[i] > 0) {
+			snprintf(what, sizeof(what), "%zu bytes over max %zu: "
+			    "EFBIG", sizes[i], sizes[i] - 1);
+			text = NULL;
+			errno = 0;
+			ok(slurp(path, 0, sizes[i] - 1, &text, &len) < 0 &&
+			    errno == EFBIG && !text, what);
+		}
+		free(want);
+	}
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	text = NULL;
+	ok(mkfifo(path, 0600) == 0 && slurp(path, 1, 100, &text, &len) == 1 &&
+	    !text, "a FIFO: not a regular file, never read");
+	unlink(path);
+	errno = 0;
+	ok(slurp("/nonexistent/x", 1, 100, &text, &len) < 0 &&
+	    errno == ENOENT, "a missing file: ENOENT");
+	rmdir(dir);
+	text = path_join("migrations", "0001_a.sql");
+	is_str(text, "migrations/0001_a.sql", "path_join");
+	free(text);
+}
+
 int
 main(void)
 {
@@ -144,5 +208,6 @@ main(void)
 	test_closest();
 	test_strbuf();
 	test_signals();
+	test_slurp();
 	return done_testing();
 }
