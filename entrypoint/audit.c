@@ -301,6 +301,23 @@ wait_for_db(const struct config *cfg, const struct audit_run *run)
 }
 
 /*
+ * Connect for the audit trail: its statements are bounded as the wait is
+ * (a lock on <schema>.runs, a server that stops answering a query, must
+ * not hold the run: statement_timeout); never less than the best-effort
+ * bound.
+ */
+static int
+connect_audit(const struct config *cfg, const struct audit_run *run,
+    struct db *db, long wait_ms)
+{
+	long bound = wait_ms > BEST_EFFORT_WAIT_MS ? wait_ms :
+	    BEST_EFFORT_WAIT_MS;
+
+	return db_connect_bounded(db, config_database_url(cfg),
+	    cfg->database.schema, wait_ms, run->command, bound);
+}
+
+/*
  * Create the schema and <schema>.runs unless the table is there.  The
  * existence check comes first so that a role without CREATE can use a
  * table made by someone else; creation is serialised by the transaction
@@ -622,8 +639,7 @@ begin(const struct config *cfg, struct audit_run *run, struct db *borrow)
 		p->borrowed = 1;
 		code = 0;
 	} else {
-		code = db_connect(&p->db, url, cfg->database.schema,
-		    wait_for_db(cfg, run), run->command);
+		code = connect_audit(cfg, run, &p->db, wait_for_db(cfg, run));
 	}
 	if (code > EXIT_SIGNAL_BASE) {
 		/* a TERM/INT while waiting for the database: not started */
@@ -819,9 +835,7 @@ record_end(const struct config *cfg, struct audit_run *run,
 	struct audit_priv *p = run->priv;
 
 	if (!p->connected) {
-		if (db_connect(&p->db, config_database_url(cfg),
-		    cfg->database.schema, wait_for_db(cfg, run),
-		    run->command) != 0)
+		if (connect_audit(cfg, run, &p->db, wait_for_db(cfg, run)) != 0)
 			return -1;
 		p->connected = 1;
 	}
@@ -991,8 +1005,8 @@ audit_on_exit(const struct config *cfg, const struct audit_run *run,
 	if (!run->end_recorded || !url || cfg->database.audit == AUDIT_OFF)
 		return;
 	memset(&db, 0, sizeof(db));
-	if (db_connect(&db, url, cfg->database.schema, w < BEST_EFFORT_WAIT_MS ?
-	    w : BEST_EFFORT_WAIT_MS, run->command) != 0) {
+	if (connect_audit(cfg, run, &db, w < BEST_EFFORT_WAIT_MS ? w :
+	    BEST_EFFORT_WAIT_MS) != 0) {
 		log_warn("the on_exit result of run %s is not stored",
 		    run->id);
 		return;

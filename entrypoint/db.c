@@ -18,6 +18,9 @@
 /* postgres src/include/common/connect.h */
 #define SECURE_SEARCH_PATH_SQL \
 	"SELECT pg_catalog.set_config('search_path', '', false)"
+/* ... and a statement_timeout ($1, ms) in the same round trip */
+#define SECURE_BOUNDED_SQL SECURE_SEARCH_PATH_SQL \
+	", pg_catalog.set_config('statement_timeout', $1, false)"
 
 /* The one attempt of wait = 0 (libpq's connect_timeout of old). */
 #define CONNECT_ONCE_MS 10000
@@ -512,7 +515,7 @@ db_open(struct db *db, const struct db_options *o)
 	struct attempt a;
 	enum cause why;
 	char *ident, *text;
-	int code, s;
+	int code, s, r = 0;
 
 	memset(db, 0, sizeof(*db));
 	db->idle = o->idle;
@@ -586,8 +589,18 @@ db_open(struct db *db, const struct db_options *o)
 	}
 	db->schema_ident = xstrdup(ident);
 	PQfreemem(ident);
-	if (!o->keep_search_path && db_exec(db, "could not set a secure "
-	    "search_path", SECURE_SEARCH_PATH_SQL, 0, NULL) < 0) {
+	if (o->statement_timeout_ms > 0) {
+		char ms[24];
+		const char *params[1] = { ms };
+
+		snprintf(ms, sizeof(ms), "%ld", o->statement_timeout_ms);
+		r = db_exec(db, "could not set a secure search_path",
+		    SECURE_BOUNDED_SQL, 1, params);
+	} else if (!o->keep_search_path) {
+		r = db_exec(db, "could not set a secure search_path",
+		    SECURE_SEARCH_PATH_SQL, 0, NULL);
+	}
+	if (r < 0) {
 		db_close(db);
 		return EXIT_UNAVAILABLE;
 	}
@@ -598,6 +611,13 @@ int
 db_connect(struct db *db, const char *url, const char *schema, long wait_ms,
     const char *command)
 {
+	return db_connect_bounded(db, url, schema, wait_ms, command, 0);
+}
+
+int
+db_connect_bounded(struct db *db, const char *url, const char *schema,
+    long wait_ms, const char *command, long statement_timeout_ms)
+{
 	struct db_options o;
 
 	memset(&o, 0, sizeof(o));
@@ -605,6 +625,7 @@ db_connect(struct db *db, const char *url, const char *schema, long wait_ms,
 	o.schema = schema;
 	o.wait_ms = wait_ms;
 	o.command = command;
+	o.statement_timeout_ms = statement_timeout_ms;
 	return db_open(db, &o);
 }
 

@@ -49,6 +49,11 @@ struct db_options {
 	int keep_search_path;	/* 1: leave search_path alone (migrations
 				   run the user's SQL; every statement of our
 				   own is schema-qualified anyway) */
+	long statement_timeout_ms;	/* > 0: the session's
+				   statement_timeout, set with the secure
+				   search_path (a session of our own short
+				   statements, the audit trail's: a lock on
+				   its table must not hold the run forever) */
 	/*
 	 * Work to do while waiting for the server (may be NULL): called
 	 * whenever the connection has nothing to read yet, during the
@@ -84,6 +89,9 @@ int db_open(struct db *db, const struct db_options *o);
 /* db_open() with the secure search_path. */
 int db_connect(struct db *db, const char *url, const char *schema,
     long wait_ms, const char *command);
+/* ... and statement_timeout_ms (db_options). */
+int db_connect_bounded(struct db *db, const char *url, const char *schema,
+    long wait_ms, const char *command, long statement_timeout_ms);
 void db_close(struct db *db);
 
 /*
