@@ -60,6 +60,9 @@ struct audit_priv {
 	char host[256];
 	char *sql_begin;	/* audit_begin_prepare(): the INSERT */
 	char *sql_output;	/* ... and the output's row */
+	char *sql_bound;	/* ... and the bound before them */
+	char bound[24];		/* stmt_bound() in ms, as text */
+	const char *bound_param[1];	/* { bound } */
 	const char *params[9];	/* and its parameters */
 	int keeping_log;	/* audit_keep_log(): the log tee is ours */
 	struct record_tail log_tail;
@@ -301,20 +304,63 @@ wait_for_db(const struct config *cfg, const struct audit_run *run)
 }
 
 /*
- * Connect for the audit trail: its statements are bounded as the wait is
- * (a lock on <schema>.runs, a server that stops answering a query, must
- * not hold the run: statement_timeout); never less than the best-effort
- * bound.
+ * How long one statement of the audit trail may take: as long as the
+ * wait, never less than the best-effort bound.  A lock on <schema>.runs
+ * (an ALTER TABLE, a VACUUM FULL, a forgotten transaction) must not hold
+ * the run: statement_timeout.
  */
+static long
+stmt_bound(long wait_ms)
+{
+	return wait_ms > BEST_EFFORT_WAIT_MS ? wait_ms : BEST_EFFORT_WAIT_MS;
+}
+
+/* statement_timeout ($1) for the rest of the current transaction. */
+static const char sql_bound_local[] =
+	"SELECT pg_catalog.set_config('statement_timeout', $1, true)";
+
+/* Connect for the audit trail: a session with its statements bounded. */
 static int
 connect_audit(const struct config *cfg, const struct audit_run *run,
     struct db *db, long wait_ms)
 {
-	long bound = wait_ms > BEST_EFFORT_WAIT_MS ? wait_ms :
-	    BEST_EFFORT_WAIT_MS;
-
 	return db_connect_bounded(db, config_database_url(cfg),
-	    cfg->database.schema, wait_ms, run->command, bound);
+	    cfg->database.schema, wait_ms, run->command, stmt_bound(wait_ms));
+}
+
+/*
+ * Write with sql (with "@S@") on p's session, bounded: a session of our
+ * own has its statement_timeout; a borrowed one (migrate's) gets it for
+ * this statement alone, in the same round trip (one pipeline, one
+ * transaction).  Return 0, or -1 after logging "what: message".
+ */
+static int
+exec_bounded(struct audit_priv *p, const char *what, const char *sql,
+    int nparams, const char *const *params)
+{
+	struct db_stmt st[2];
+	struct db_outcome o;
+	char *text;
+	int r;
+
+	if (!p->borrowed)
+		return db_exec(&p->db, what, sql, nparams, params);
+	text = db_sql(&p->db, sql);
+	memset(st, 0, sizeof(st));
+	p->bound_param[0] = p->bound;
+	st[0].sql = sql_bound_local;
+	st[0].nparams = 1;
+	st[0].params = p->bound_param;
+	st[1].sql = text;
+	st[1].nparams = nparams;
+	st[1].params = params;
+	r = db_run(&p->db, st, 2, 1, &o);
+	if (r < 0)
+		log_error("%s: %s", what, o.message ? o.message :
+		    db_error(&p->db));
+	db_outcome_release(&o);
+	free(text);
+	return r;
 }
 
 /*
@@ -492,6 +538,7 @@ priv_free(struct audit_run *run)
 	free(p->actor);
 	free(p->sql_begin);
 	free(p->sql_output);
+	free(p->sql_bound);
 	free(p->release);
 	free(p);
 	run->priv = NULL;
@@ -574,6 +621,8 @@ begin_priv(const struct config *cfg, struct audit_run *run)
 	p = xcalloc(1, sizeof(*p));
 	run->priv = p;
 	p->t0 = now_ms();
+	snprintf(p->bound, sizeof(p->bound), "%ld",
+	    stmt_bound(wait_for_db(cfg, run)));
 	masked = audit_mask_argv(run->argv, &cfg->env);
 	p->argv_array = audit_pg_array(masked);	/* escapes each */
 	p->argv_text = join_argv(masked);
@@ -707,18 +756,18 @@ begin(const struct config *cfg, struct audit_run *run, struct db *borrow)
 		row_params(cfg, run, params);
 		params[8] = "running";
 		if (ensure_table(&p->db, cfg->database.schema) == 0 &&
-		    db_exec(&p->db, "could not record the run", sql_begin, 9,
-		    params) == 0) {
+		    exec_bounded(p, "could not record the run", sql_begin, 9,
+		    params) == 0)
 			p->recorded = 1;
-		} else if (mode == AUDIT_REQUIRED) {
+		if (!p->recorded && mode == AUDIT_REQUIRED) {
 			log_error("audit = required: not running, the audit "
 			    "record cannot be written");
 			priv_free(run);
 			return EXIT_UNAVAILABLE;
-		} else {
+		}
+		if (!p->recorded)
 			log_warn("running without an audit record (audit = "
 			    "best-effort)");
-		}
 	}
 	if (!p->locked && !p->borrowed) {
 		db_close(&p->db);
@@ -747,7 +796,7 @@ audit_begin_prepare(const struct config *cfg, struct audit_run *run,
 {
 	struct audit_priv *p;
 
-	memset(st, 0, 2 * sizeof(*st));
+	memset(st, 0, 3 * sizeof(*st));
 	run->priv = NULL;
 	if (cfg->database.audit == AUDIT_OFF || run->exclusive ||
 	    !config_database_url(cfg))
@@ -760,15 +809,20 @@ audit_begin_prepare(const struct config *cfg, struct audit_run *run,
 	p->connected = 1;
 	row_params(cfg, run, p->params);
 	p->params[8] = "running";
+	p->sql_bound = xstrdup(sql_bound_local);
+	st[0].sql = p->sql_bound;
+	st[0].nparams = 1;
+	st[0].params = p->bound_param;
+	p->bound_param[0] = p->bound;
 	p->sql_begin = db_sql(db, sql_begin);
-	st[0].sql = p->sql_begin;
-	st[0].nparams = 9;
-	st[0].params = p->params;
+	st[1].sql = p->sql_begin;
+	st[1].nparams = 9;
+	st[1].params = p->params;
 	if (cfg->app.keep_output > 0) {	/* audit_keep_log() will keep it */
 		p->sql_output = db_sql(db, history_sql_output_row);
-		st[1].sql = p->sql_output;
-		st[1].nparams = 1;
-		st[1].params = p->params;	/* $1: the id */
+		st[2].sql = p->sql_output;
+		st[2].nparams = 1;
+		st[2].params = p->params;	/* $1: the id */
 	}
 	return 0;
 }
@@ -779,8 +833,22 @@ audit_begin_finish(const struct config *cfg, struct audit_run *run,
 {
 	struct audit_priv *p = run->priv;
 
-	if (p && p->sql_begin && ok) {
+	if (p && p->sql_begin && ok > 0) {
 		p->recorded = 1;
+		log_start(cfg, run);
+		return 0;
+	}
+	if (p && p->sql_begin && ok < 0) {
+		/* sent to a table that is there, and refused or timed out:
+		 * the same again would only wait as long again */
+		if (cfg->database.audit == AUDIT_REQUIRED) {
+			log_error("audit = required: not running, the audit "
+			    "record cannot be written");
+			priv_free(run);
+			return EXIT_UNAVAILABLE;
+		}
+		log_warn("running without an audit record (audit = "
+		    "best-effort)");
 		log_start(cfg, run);
 		return 0;
 	}
@@ -841,7 +909,7 @@ record_end(const struct config *cfg, struct audit_run *run,
 	}
 	if (!p->recorded && ensure_table(&p->db, cfg->database.schema) < 0)
 		return -1;
-	return db_exec(&p->db, "could not record the end of the run",
+	return exec_bounded(p, "could not record the end of the run",
 	    sql_end, 12, params);
 }
 
@@ -856,7 +924,7 @@ end_with_output(struct audit_run *run, const char *const *params)
 {
 	struct audit_priv *p = run->priv;
 	struct history_out h;
-	struct db_stmt st[2];
+	struct db_stmt st[3];
 	struct db_outcome o;
 	char *sql;
 	int r;
@@ -865,12 +933,16 @@ end_with_output(struct audit_run *run, const char *const *params)
 		return 0;
 	sql = db_sql(&p->db, sql_end);
 	memset(st, 0, sizeof(st));
-	st[0].sql = sql;
-	st[0].nparams = 12;
-	st[0].params = params;
+	p->bound_param[0] = p->bound;
+	st[0].sql = sql_bound_local;	/* bounded as the rest (stmt_bound) */
+	st[0].nparams = 1;
+	st[0].params = p->bound_param;
+	st[1].sql = sql;
+	st[1].nparams = 12;
+	st[1].params = params;
 	history_out_prepare(&p->db, run, &h);
-	st[1] = h.st;
-	r = db_run(&p->db, st, 2, 1, &o);
+	st[2] = h.st;
+	r = db_run(&p->db, st, 3, 1, &o);
 	if (r < 0)
 		log_debug("the end of run %s and its output in one round trip: "
 		    "%s", run->id, o.message ? o.message : "failed");

@@ -66,15 +66,19 @@ int audit_begin_on(const struct config *cfg, struct audit_run *run,
 /*
  * audit_begin_on() in two halves, for a caller that sends the "running" row
  * in one pipeline with statements of its own (the server writes it while
- * a migrate still reads its files).  audit_begin_prepare() fills st[0]
- * with the INSERT and, when output is kept ([app] keep_output), st[1] with
- * the INSERT of the row the output goes to (their parameters live in
- * run), or leaves st[0].sql NULL when there is nothing to send that way;
- * it returns 0.  After the pipeline ran, audit_begin_finish() with ok = 1
- * when the row's INSERT succeeded, else 0: the row is then written as
- * audit_begin_on() writes it (creating the table first when needed).  It
- * returns what audit_begin_on() returns.  audit_output_ready(), when
- * st[1] was sent and succeeded too: audit_end() then writes the row's end
+ * a migrate still reads its files).  audit_begin_prepare() fills st[0..3)
+ * (its parameters live in run): st[0] bounds what follows in that
+ * transaction (statement_timeout: a lock on the table must not hold the
+ * caller), st[1] is the INSERT, and st[2], when output is kept ([app]
+ * keep_output), the INSERT of the row the output goes to (else its sql is
+ * NULL); it leaves st[1].sql NULL when there is nothing to send that way,
+ * and returns 0.  After the pipeline ran, audit_begin_finish() with ok = 1
+ * when the row's INSERT succeeded; 0 when it was not sent (no table yet:
+ * the row is then written as audit_begin_on() writes it, creating the
+ * table first); -1 when it was sent and failed (best-effort goes on
+ * without the row, required refuses: the same again would wait as long).
+ * It returns what audit_begin_on() returns.  audit_output_ready(), when
+ * st[2] was sent and succeeded too: audit_end() then writes the row's end
  * and the output in one round trip.
  */
 struct db_stmt;

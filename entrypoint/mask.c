@@ -297,6 +297,59 @@ mask_conninfo_secrets(const char *value, char *out)
 	return out;
 }
 
+/* 1 when libpq reads a password from s that is not the mask (and not
+ * too short to be looked for, see NET_MIN_LEN). */
+static int
+reads_a_password(const char *s)
+{
+	PQconninfoOption *opts, *o;
+	char *err = NULL;
+	size_t k;
+	int found = 0;
+
+	opts = PQconninfoParse(s, &err);
+	PQfreemem(err);
+	for (o = opts; o && o->keyword; o++)
+		for (k = 0; k < ARRAY_LEN(conninfo_secret); k++)
+			if (strcmp(o->keyword, conninfo_secret[k]) == 0 &&
+			    o->val && strlen(o->val) >= NET_MIN_LEN &&
+			    strcmp(o->val, MASK) != 0)
+				found = 1;
+	PQconninfoFree(opts);
+	return found;
+}
+
+/*
+ * Masking can turn what libpq could not read into what it reads: a
+ * keyword's value masked up to a blank takes a '/' with it, and an
+ * "u:PW...@" that was no userinfo becomes one.  Whatever libpq reads as a
+ * password from the masked text is masked in it too, until nothing
+ * changes; when libpq still reads one (spelled otherwise in the text, as
+ * %XX), the whole value is the mask: too much hidden, never too little.
+ */
+static char *
+mask_readable(char *out)
+{
+	char *again;
+	int k;
+
+	for (k = 0; k < 8; k++) {
+		again = mask_conninfo_secrets(out, xstrdup(out));
+		if (strcmp(again, out) == 0) {
+			free(again);
+			break;
+		}
+		free(out);
+		out = again;
+	}
+	if ((strchr(out, '=') || strncmp(out, "postgres", 8) == 0) &&
+	    reads_a_password(out)) {
+		free(out);
+		out = xstrdup(MASK);
+	}
+	return out;
+}
+
 char *
 mask_url(const char *value)
 {
@@ -330,7 +383,7 @@ mask_url(const char *value)
 		i++;
 	}
 	free(pre);
-	return mask_conninfo_secrets(value, strbuf_detach(&sb));
+	return mask_readable(mask_conninfo_secrets(value, strbuf_detach(&sb)));
 }
 
 char *

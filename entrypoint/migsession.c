@@ -394,7 +394,7 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 {
 	const char *params[1] = { ses->db.schema };
 	PGresult *lock_r = NULL, *exists_r = NULL, *rows_r = NULL;
-	struct db_stmt st[3];
+	struct db_stmt st[4];
 	struct db_outcome o;
 	long long start = now_ms();
 	long backoff = 20;
@@ -454,14 +454,15 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 		st[n].sql = ses->q_applied;
 		st[n++].out = &rows_r;
 	}
-	if (ses->extra[0].sql && runs) {
+	if (ses->extra[1].sql && runs) {
 		st[n++] = ses->extra[0];
-		if (ses->extra[1].sql && output)
-			st[n++] = ses->extra[1];
+		st[n++] = ses->extra[1];
+		if (ses->extra[2].sql && output)
+			st[n++] = ses->extra[2];
 	}
 	r = n ? db_run(&ses->db, st, n, 1, &o) : 0;
-	ses->extra_ok = ses->extra[0].sql && runs && r == 0;
-	ses->output_ok = ses->extra_ok && ses->extra[1].sql && output;
+	ses->extra_ok = !(ses->extra[1].sql && runs) ? 0 : r == 0 ? 1 : -1;
+	ses->output_ok = ses->extra_ok > 0 && ses->extra[2].sql && output;
 	if (o.signo) {
 		code = EXIT_SIGNAL_BASE + o.signo;
 		goto out;

@@ -35,11 +35,12 @@ struct migsession {
 	int full_rows;		/* caller: read applied_at and release */
 	int tty;		/* caller: show progress on stderr */
 	char run_id[40];	/* caller: recorded with each migration */
-	struct db_stmt extra[2];	/* caller: sent with the applied list
-				   (the audit row, and the row its output
-				   goes to) */
-	int extra_ok;		/* extra[0] was sent and succeeded */
-	int output_ok;		/* so was extra[1] */
+	struct db_stmt extra[3];	/* caller: sent with the applied list
+				   (the audit trail's bound, its row, and
+				   the row its output goes to) */
+	int extra_ok;		/* extra[0..1]: 1 sent and succeeded, -1 sent
+				   and failed, 0 not sent */
+	int output_ok;		/* so was extra[2] */
 	int runs_ok;		/* <schema>.runs is there (asked with the
 				   lock by migsession_lock_read) */
 	struct db db;

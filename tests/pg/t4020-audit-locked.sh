@@ -5,7 +5,9 @@
 # bound of the wait (statement_timeout on the audit's own session): with
 # audit = best-effort the command runs all the same and its code comes
 # back, with a warning; with audit = required it does not run (69).
-# Before, `run` waited for as long as the lock was held.
+# migrate, whose audit statements share its session, the same: the
+# migrations are applied (best-effort) or not touched (required).
+# Before, `run` and `migrate` waited for as long as the lock was held.
 . "$SRCDIR/tests/sh/lib.sh"
 . "$SRCDIR/tests/pg/lib-pg.sh"
 cd "$T" || exit 1
@@ -52,6 +54,27 @@ is "$rc" 69 "required: not run (69)"
 ok "the command did not run" test ! -e ran
 like "$(cat err)" "audit = required: not running" "says why"
 
+# migrate: best-effort applies, required does not touch anything
+mkdir -p migrations
+printf -- '-- migrate:up\nCREATE TABLE applied_anyway (id int);\n' \
+	>migrations/1_applied_anyway.sql
+timeout 60 "$EP" -c be.ini migrate >out 2>err </dev/null
+rc=$?
+is "$rc" 0 "migrate, best-effort: applies despite the lock on runs"
+is "$(psql_q "SELECT count(*) FROM pg_tables WHERE tablename = 'applied_anyway'")" 1 \
+	"the migration is applied"
+like "$(cat err)" "not in the audit trail" "warns about the audit trail"
+timeout 60 "$EP" -c be.ini migrate >out 2>err </dev/null
+is "$?" 0 "migrate, best-effort, nothing to apply: 0"
+printf -- '-- migrate:up\nCREATE TABLE not_applied (id int);\n' \
+	>migrations/2_not_applied.sql
+timeout 60 "$EP" -c req.ini migrate >out 2>err </dev/null
+rc=$?
+is "$rc" 69 "migrate, required: refused (69)"
+is "$(psql_q "SELECT count(*) FROM pg_tables WHERE tablename = 'not_applied'")" 0 \
+	"nothing applied"
+like "$(cat err)" "audit = required: not running" "says why"
+
 is "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND wait_event_type = 'Lock'")" \
 	"$before" "no session of ours left waiting on the lock"
 # the holder's backend ends (by its pid), and with it the lock
@@ -61,6 +84,10 @@ wait "$holder" 2>/dev/null
 ok "the lock is gone" wait_for 10 eval '! locked'
 run_ep -c be.ini run true
 is "$rc" 0 "with the lock gone, a run is recorded again"
+run_ep -c req.ini migrate
+is "$rc" 0 "and migrate with audit = required applies"
+is "$(psql_q "SELECT count(*) FROM pg_tables WHERE tablename = 'not_applied'")" 1 \
+	"what it refused before"
 is "$(psql_q "SELECT status FROM entrypoint.runs ORDER BY started_at DESC LIMIT 1")" \
 	succeeded "its row is complete"
 
