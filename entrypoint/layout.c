@@ -1014,7 +1014,7 @@ layout_open(const char *dir, enum layout_format forced, struct layout *out,
 	}
 	closedir(d);
 	if (n)
-		qsort(r, n, sizeof(*r), raw_cmp);
+		msort(r, n, sizeof(*r), raw_cmp);
 	out->files = r;
 	out->nfiles = n;
 	out->dir = dir;

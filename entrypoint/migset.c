@@ -330,11 +330,8 @@ list_dir(const char *dir, struct layout *lay, struct entry **out,
 		return r == EMFILE || r == ENFILE || r == ENOMEM ? EXIT_OSERR :
 		    EXIT_CONFIG;
 	}
-	for (i = 1; i < es.n; i++)	/* names in order are usually */
-		if (entry_cmp(&es.e[i - 1], &es.e[i]) > 0)	/* sorted */
-			break;
-	if (i < es.n)
-		qsort(es.e, es.n, sizeof(*es.e), entry_cmp);
+	msort(es.e, es.n, sizeof(*es.e), entry_cmp);	/* names in order:
+							   one pass */
 	*out = es.e;
 	*nout = es.n;
 	return es.code;

@@ -470,6 +470,50 @@ slurp(const char *path, int check_regular, size_t max, char **text,
 	return slurp_rest(fd, buf, sizeof(buf), max, text, len);
 }
 
+/* Sort b[0..n) into place, with t (n elements) to merge through. */
+static void
+msort_with(char *b, size_t n, size_t size,
+    int (*cmp)(const void *, const void *), char *t)
+{
+	size_t n1 = n / 2, n2 = n - n1;
+	char *b1 = b, *b2 = b + n1 * size, *out = t;
+
+	if (n < 2)
+		return;
+	msort_with(b1, n1, size, cmp, t);
+	msort_with(b2, n2, size, cmp, t);
+	if (cmp(b2 - size, b2) <= 0)
+		return;		/* already in order */
+	while (n1 > 0 && n2 > 0) {
+		if (cmp(b1, b2) <= 0) {
+			memcpy(out, b1, size);
+			b1 += size;
+			n1--;
+		} else {
+			memcpy(out, b2, size);
+			b2 += size;
+			n2--;
+		}
+		out += size;
+	}
+	if (n1 > 0)
+		memcpy(out, b1, n1 * size);
+	memcpy(b, t, (n - n2) * size);
+}
+
+void
+msort(void *base, size_t n, size_t size,
+    int (*cmp)(const void *, const void *))
+{
+	char *t;
+
+	if (n < 2)
+		return;
+	t = xmalloc(n * size);
+	msort_with(base, n, size, cmp, t);
+	free(t);
+}
+
 char *
 path_join(const char *dir, const char *name)
 {
@@ -614,4 +658,5 @@ signal_name(int sig)
 	snprintf(buf, sizeof(buf), "%d", sig);
 	return buf;
 }
+
 

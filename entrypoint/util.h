@@ -89,6 +89,15 @@ char *read_fd(int fd, size_t max, size_t *len);
 int slurp(const char *path, int check_regular, size_t max, char **text,
     size_t *len);
 
+/*
+ * Sort n elements of size bytes at base, stably, with cmp: a merge sort
+ * (as git's msort), for the arrays of names a migrations folder lists.
+ * musl's qsort is a smoothsort that moves elements through memcpy a few
+ * bytes at a time, several times slower on them.
+ */
+void msort(void *base, size_t n, size_t size,
+    int (*cmp)(const void *, const void *));
+
 /* "dir/name", malloc'd: no printf for what is called once per file. */
 char *path_join(const char *dir, const char *name);
 

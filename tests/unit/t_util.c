@@ -1,6 +1,6 @@
 /*
  * t_util.c - parse_long, parse_duration, closest_name, strbuf, strv,
- * signal names, slurp and path_join.
+ * signal names, slurp and path_join, msort.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -200,6 +200,56 @@ test_slurp(void)
 	free(text);
 }
 
+struct kv {
+	int k, seq;
+};
+
+static int
+kv_cmp(const void *a, const void *b)
+{
+	const struct kv *x = a, *y = b;
+
+	return (x->k > y->k) - (x->k < y->k);
+}
+
+/* msort: in order, stable (equal keys keep their order), any n. */
+static void
+test_msort(void)
+{
+	static const size_t ns[] = { 0, 1, 2, 3, 17, 1000 };
+	struct kv *v;
+	size_t i, j;
+	unsigned r = 12345;
+	int bad;
+	char what[64];
+
+	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		v = calloc(ns[i] + 1, sizeof(*v));
+		for (j = 0; j < ns[i]; j++) {
+			r = r * 1103515245u + 12345u;
+			v[j].k = (int)((r >> 16) % 50);	/* many equal */
+			v[j].seq = (int)j;
+		}
+		msort(v, ns[i], sizeof(*v), kv_cmp);
+		bad = 0;
+		for (j = 1; j < ns[i]; j++)
+			if (v[j - 1].k > v[j].k || (v[j - 1].k == v[j].k &&
+			    v[j - 1].seq > v[j].seq))
+				bad = 1;
+		snprintf(what, sizeof(what), "msort of %zu: sorted, stable",
+		    ns[i]);
+		ok(!bad, what);
+		msort(v, ns[i], sizeof(*v), kv_cmp);	/* sorted input */
+		for (j = 1; j < ns[i]; j++)
+			if (v[j - 1].k > v[j].k)
+				bad = 1;
+		snprintf(what, sizeof(what), "msort of %zu sorted: unchanged",
+		    ns[i]);
+		ok(!bad, what);
+		free(v);
+	}
+}
+
 int
 main(void)
 {
@@ -209,5 +259,6 @@ main(void)
 	test_strbuf();
 	test_signals();
 	test_slurp();
+	test_msort();
 	return done_testing();
 }
