@@ -298,6 +298,8 @@ layout_release(struct layout *l)
 	free(l->e);
 	strv_release(&l->warnings);
 	files_free(l->files, l->nfiles);
+	if (l->dir_open)
+		close(l->dir_fd);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -439,8 +441,8 @@ flyway_name(const char *f)
 
 /* Decide what one directory entry looks like. */
 static int
-classify(const char *dir, struct layout_file *r, int read_markers, char *err,
-    size_t errsz)
+classify(const char *dir, int dfd, struct layout_file *r, int read_markers,
+    char *err, size_t errsz)
 {
 	const char *f = r->fname;
 	char *p;
@@ -491,14 +493,9 @@ classify(const char *dir, struct layout_file *r, int read_markers, char *err,
 		return 0;
 	}
 	/* Read whole, once: its bytes go on with the entry (layout.h). */
-	p = path_join(dir, f);
-	if (slurp(p, 0, SQLFILE_MAX, &r->text, &r->len) < 0) {
-		errf(err, errsz, "could not read migration file \"%s\": %s",
-		    p, strerror(errno));
-		free(p);
-		return -1;
-	}
-	free(p);
+	if (slurp_at(dfd, f, 0, SQLFILE_MAX, &r->text, &r->len) < 0)
+		return errf(err, errsz, "could not read migration file "
+		    "\"%s/%s\": %s", dir, f, strerror(errno));
 	r->vote = marker_vote(r->text, r->len < MARKER_HEAD ? r->len :
 	    MARKER_HEAD, &r->marked);
 	return 0;
@@ -980,21 +977,30 @@ int
 layout_open(const char *dir, enum layout_format forced, struct layout *out,
     char *err, size_t errsz)
 {
-	DIR *d;
+	DIR *d = NULL;
 	struct dirent *de;
 	struct layout_file *r = NULL;
 	size_t n = 0, rcap = 0;
+	int fd, rfd = -1;
 
 	memset(out, 0, sizeof(*out));
-	d = opendir(dir);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && (rfd = dup(fd)) >= 0)
+		d = fdopendir(rfd);
 	if (!d) {
 		int e = errno;
 
+		if (rfd >= 0)
+			close(rfd);
+		if (fd >= 0)
+			close(fd);
 		errf(err, errsz, "could not open migrations directory \"%s\": "
 		    "%s", dir, strerror(e));
 		errno = e;
 		return -2;
 	}
+	out->dir_fd = fd;
+	out->dir_open = 1;
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
@@ -1029,7 +1035,7 @@ layout_step(struct layout *l, size_t max, char *err, size_t errsz)
 
 	for (; l->nclassified < l->nfiles && l->nclassified < stop;
 	    l->nclassified++)
-		if (classify(l->dir, &l->files[l->nclassified],
+		if (classify(l->dir, l->dir_fd, &l->files[l->nclassified],
 		    l->forced == LAYOUT_AUTO, err, errsz) < 0)
 			return fail(l, -1);
 	return l->nclassified < l->nfiles;
@@ -1045,6 +1051,8 @@ layout_close(struct layout *l, char *err, size_t errsz)
 
 	if (rc < 0)
 		return rc;
+	close(l->dir_fd);	/* every file is read */
+	l->dir_open = 0;
 	l->format = l->forced;
 	if (l->forced == LAYOUT_AUTO &&
 	    detect(dir, r, n, &l->format, err, errsz) < 0)

@@ -87,6 +87,8 @@ struct layout {
 	size_t nfiles;
 	/* between layout_open() and layout_close() */
 	const char *dir;
+	int dir_fd, dir_open;	/* the folder, open while its files are
+				   read (openat: no path walked per file) */
 	enum layout_format forced;
 	size_t nclassified;	/* files[0..nclassified) read */
 };

@@ -436,12 +436,19 @@ int
 slurp(const char *path, int check_regular, size_t max, char **text,
     size_t *len)
 {
+	return slurp_at(AT_FDCWD, path, check_regular, max, text, len);
+}
+
+int
+slurp_at(int dirfd, const char *name, int check_regular, size_t max,
+    char **text, size_t *len)
+{
 	char buf[16384];
 	struct stat st;
 	ssize_t n;
 	int fd, saved;
 
-	fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
 	if (check_regular && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {

@@ -88,6 +88,9 @@ char *read_fd(int fd, size_t max, size_t *len);
  */
 int slurp(const char *path, int check_regular, size_t max, char **text,
     size_t *len);
+/* slurp() of name in the directory open as dirfd (openat(2)'s rule). */
+int slurp_at(int dirfd, const char *name, int check_regular, size_t max,
+    char **text, size_t *len);
 
 /*
  * Sort n elements of size bytes at base, stably, with cmp: a merge sort

@@ -30,14 +30,17 @@ traced() {
 
 # opens_per_file DIR: "name count" for every regular file under
 # DIR/migrations that the last trace opened a number of times other than
-# once ("" when each was opened exactly once)
+# once ("" when each was opened exactly once).  An open names the file by
+# its path ("migrations/NAME") or in the open folder (openat(FD, "NAME")).
 opens_per_file() {
-	local f rel n
+	local f name n
 	(cd "$1/migrations" && find . -type f -name '*.sql' | sort) |
 		while read -r f; do
-			rel=migrations/${f#./}
-			n=$(grep -cF "\"$rel\"" "$T/trace")
-			[ "$n" = 1 ] || echo "$rel $n"
+			name=${f#./}
+			n=$(awk -v a="\"migrations/$name\"" -v b=", \"$name\"" \
+				'/^[0-9]+ +open(at)?\(/ && (index($0, a) || index($0, b)) { n++ }
+				END { print n + 0 }' "$T/trace")
+			[ "$n" = 1 ] || echo "migrations/$name $n"
 		done
 }
 
