@@ -50,6 +50,20 @@ static const char sql_history_exists[] =
 	"OPERATOR(pg_catalog.||) '.runs') IS NOT NULL, "
 	"pg_catalog.to_regclass(pg_catalog.quote_ident($1) "
 	"OPERATOR(pg_catalog.||) '.run_output') IS NOT NULL";
+/*
+ * Open the audit trail's tables (when they are there) while the lock is
+ * taken, so that its rows, sent with the applied list, are written to
+ * tables the session has already opened (a backend's first INSERT into a
+ * table it never opened costs it more than a round trip).  Bounded
+ * first: another session's lock on the table must not hold migrate.
+ */
+static const char sql_warm_bound[] =
+	"SELECT pg_catalog.set_config('statement_timeout', '5000', true)";
+static const char sql_warm[] =
+	"SELECT pg_catalog.pg_indexes_size(pg_catalog.to_regclass("
+	"pg_catalog.quote_ident($1) OPERATOR(pg_catalog.||) '.runs')), "
+	"pg_catalog.pg_indexes_size(pg_catalog.to_regclass("
+	"pg_catalog.quote_ident($1) OPERATOR(pg_catalog.||) '.run_output'))";
 static const char sql_create_table[] =
 	"CREATE TABLE IF NOT EXISTS @S@.migrations (\n"
 	"  version bigint PRIMARY KEY,\n"
@@ -398,7 +412,7 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 	struct db_outcome o;
 	long long start = now_ms();
 	long backoff = 20;
-	int got, said = 0, code = 0, exists, runs, output, r;
+	int got, said = 0, code = 0, exists, runs, output, r, cold;
 	size_t n = 0;
 
 	memset(st, 0, sizeof(st));
@@ -410,9 +424,13 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 	st[1].nparams = 1;
 	st[1].params = params;
 	st[1].out = &exists_r;
+	st[2].sql = sql_warm_bound;
+	st[3].sql = sql_warm;
+	st[3].nparams = 1;
+	st[3].params = params;
 	for (;;) {
 		lock_r = exists_r = NULL;
-		db_run(&ses->db, st, 2, 1, &o);
+		db_run(&ses->db, st, ses->extra[1].sql ? 4 : 2, 1, &o);
 		got = lock_r && PQntuples(lock_r) == 1 &&
 		    strcmp(PQgetvalue(lock_r, 0, 0), "t") == 0;
 		PQclear(lock_r);
@@ -443,6 +461,9 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 	    strcmp(PQgetvalue(exists_r, 0, 1), "t") == 0;
 	output = runs && PQntuples(exists_r) == 1 &&
 	    strcmp(PQgetvalue(exists_r, 0, 2), "t") == 0;
+	/* the tables could not be opened in time (another session holds
+	 * them): the rows would only wait as long again, not sent */
+	cold = o.failed >= 2;
 	ses->runs_ok = runs;
 	db_outcome_release(&o);
 	/* The rows, and the caller's extra statement (the audit row) when
@@ -454,14 +475,15 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 		st[n].sql = ses->q_applied;
 		st[n++].out = &rows_r;
 	}
-	if (ses->extra[1].sql && runs) {
+	if (ses->extra[1].sql && runs && !cold) {
 		st[n++] = ses->extra[0];
 		st[n++] = ses->extra[1];
 		if (ses->extra[2].sql && output)
 			st[n++] = ses->extra[2];
 	}
 	r = n ? db_run(&ses->db, st, n, 1, &o) : 0;
-	ses->extra_ok = !(ses->extra[1].sql && runs) ? 0 : r == 0 ? 1 : -1;
+	ses->extra_ok = !(ses->extra[1].sql && runs) ? 0 :
+	    r == 0 && !cold ? 1 : -1;
 	ses->output_ok = ses->extra_ok > 0 && ses->extra[2].sql && output;
 	if (o.signo) {
 		code = EXIT_SIGNAL_BASE + o.signo;
