@@ -352,6 +352,8 @@ printf '  %6s %10s %10s %10s %10s\n' applied entrypoint dbmate psql floor
 sec=$SECONDS
 createdb sep
 ini_for sep
+# the growing folder, not the N-file one the no-op above read
+printf 'migrations = series\n' >>sep.ini
 [ -n "$DBMATE" ] && createdb sdbm
 surl=$(pg_url sep)
 have=0
