@@ -54,26 +54,24 @@ is "$rc" 69 "required: not run (69)"
 ok "the command did not run" test ! -e ran
 like "$(cat err)" "audit = required: not running" "says why"
 
-# migrate: best-effort applies, required does not touch anything
+# migrate: best-effort applies, required does not touch anything.
+# migrate_locked INI N TABLE RC APPLIED SAYS: a new migration N making
+# TABLE, migrate with INI: exit RC, TABLE there (1) or not (0), stderr
+# saying SAYS
 mkdir -p migrations
-printf -- '-- migrate:up\nCREATE TABLE applied_anyway (id int);\n' \
-	>migrations/1_applied_anyway.sql
-timeout 60 "$EP" -c be.ini migrate >out 2>err </dev/null
-rc=$?
-is "$rc" 0 "migrate, best-effort: applies despite the lock on runs"
-is "$(psql_q "SELECT count(*) FROM pg_tables WHERE tablename = 'applied_anyway'")" 1 \
-	"the migration is applied"
-like "$(cat err)" "not in the audit trail" "warns about the audit trail"
+migrate_locked() {
+	printf -- '-- migrate:up\nCREATE TABLE %s (id int);\n' "$3" \
+		>"migrations/$2_$3.sql"
+	timeout 60 "$EP" -c "$1" migrate >out 2>err </dev/null
+	is "$?" "$4" "migrate with $1 and the lock held: exit $4"
+	is "$(psql_q "SELECT count(*) FROM pg_tables WHERE tablename = '$3'")" \
+		"$5" "$3: $([ "$5" = 1 ] && echo applied || echo not applied)"
+	like "$(cat err)" "$6" "says: $6"
+}
+migrate_locked be.ini 1 applied_anyway 0 1 "not in the audit trail"
 timeout 60 "$EP" -c be.ini migrate >out 2>err </dev/null
 is "$?" 0 "migrate, best-effort, nothing to apply: 0"
-printf -- '-- migrate:up\nCREATE TABLE not_applied (id int);\n' \
-	>migrations/2_not_applied.sql
-timeout 60 "$EP" -c req.ini migrate >out 2>err </dev/null
-rc=$?
-is "$rc" 69 "migrate, required: refused (69)"
-is "$(psql_q "SELECT count(*) FROM pg_tables WHERE tablename = 'not_applied'")" 0 \
-	"nothing applied"
-like "$(cat err)" "audit = required: not running" "says why"
+migrate_locked req.ini 2 not_applied 69 0 "audit = required: not running"
 
 is "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND wait_event_type = 'Lock'")" \
 	"$before" "no session of ours left waiting on the lock"
