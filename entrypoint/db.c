@@ -132,7 +132,8 @@ enum cause {
 	CAUSE_NO_ROLE,
 	CAUSE_AUTH,		/* wrong or missing password */
 	CAUSE_REJECTED,		/* pg_hba.conf or another refusal */
-	CAUSE_PARAMS		/* the parameters themselves are wrong */
+	CAUSE_PARAMS,		/* the parameters themselves are wrong */
+	CAUSE_LOCAL		/* out of descriptors or memory here */
 };
 
 static const struct {
@@ -159,6 +160,8 @@ static const struct {
 	    "authentication failed; not retried" },
 	[CAUSE_REJECTED] = { NULL, EXIT_NOPERM, "refused; not retried" },
 	[CAUSE_PARAMS] = { NULL, EXIT_CONFIG, "not retried" },
+	[CAUSE_LOCAL] = { NULL, EXIT_OSERR, "this process is out of "
+	    "descriptors or memory; not retried" },
 };
 
 /* 1 when msg contains any of the NULL-terminated words. */
@@ -201,6 +204,10 @@ classify(PGconn *c, const char *msg, int started)
 	static const char *const refused[] = {
 		"Connection refused", "No such file or directory", NULL
 	};
+	static const char *const local[] = {	/* strerror's, libpq's */
+		"Too many open files", "Cannot allocate memory",
+		"No buffer space available", "out of memory", NULL
+	};
 
 	if (strstr(msg, "password authentication failed") ||
 	    strstr(msg, "no password supplied") ||
@@ -219,6 +226,8 @@ classify(PGconn *c, const char *msg, int started)
 		return CAUSE_NOT_PG;
 	if (strstr(msg, "could not translate host name"))
 		return CAUSE_NO_HOST;
+	if (has_any(msg, local))
+		return CAUSE_LOCAL;
 	if (has_any(msg, refused))
 		return CAUSE_REFUSED;
 	if (strstr(msg, "no pg_hba.conf entry") || strstr(msg, "FATAL:"))

@@ -977,14 +977,21 @@ int
 layout_open(const char *dir, enum layout_format forced, struct layout *out,
     char *err, size_t errsz)
 {
+	return layout_open_at(open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+	    dir, forced, out, err, errsz);
+}
+
+int
+layout_open_at(int fd, const char *dir, enum layout_format forced,
+    struct layout *out, char *err, size_t errsz)
+{
 	DIR *d = NULL;
 	struct dirent *de;
 	struct layout_file *r = NULL;
 	size_t n = 0, rcap = 0;
-	int fd, rfd = -1;
+	int rfd = -1;
 
 	memset(out, 0, sizeof(*out));
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0 && (rfd = dup(fd)) >= 0)
 		d = fdopendir(rfd);
 	if (!d) {

@@ -122,6 +122,10 @@ int layout_list(const char *dir, enum layout_format forced,
  */
 int layout_open(const char *dir, enum layout_format forced,
     struct layout *out, char *err, size_t errsz);
+/* layout_open() of dir already open as fd (taken; -1 with errno set: the
+ * open failed, reported as layout_open() reports it). */
+int layout_open_at(int fd, const char *dir, enum layout_format forced,
+    struct layout *out, char *err, size_t errsz);
 int layout_step(struct layout *l, size_t max, char *err, size_t errsz);
 int layout_close(struct layout *l, char *err, size_t errsz);
 

@@ -188,6 +188,8 @@ migsession_connect(struct migsession *ses)
 	o.command = "migrate";
 	o.wait_ms = ses->cfg->database.wait_ms;
 	o.keep_search_path = 1;
+	if (migset_open(ses->set))
+		return ses->set->code;
 	if (!ses->set->listed || ses->set->nread < ses->set->nfiles) {
 		o.idle = migset_step;
 		o.idle_arg = ses->set;

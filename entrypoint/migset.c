@@ -3,12 +3,14 @@
  */
 #include <errno.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "exitcode.h"
 #include "log.h"
@@ -77,6 +79,9 @@ migset_release(struct migset *s)
 		free(s->m[i].key);
 	}
 	layout_release(&s->lay);
+	if (s->have_fd)
+		close(s->dir_fd);
+	s->have_fd = 0;
 	free(s->m);
 	s->m = NULL;
 	s->n = s->cap = s->nsorted = 0;
@@ -382,8 +387,26 @@ layout_begin(struct migset *s)
 		    "or prisma)", s->format);
 		return EXIT_CONFIG;
 	}
-	if (layout_open(s->dir, want, &s->lay, err, sizeof(err)) < 0)
+	if (layout_open_at(s->have_fd ? s->dir_fd : open(s->dir, O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC), s->dir, want, &s->lay, err,
+	    sizeof(err)) < 0)
 		s->no_dir = 1;	/* list_dir() says why */
+	s->have_fd = 0;		/* the layout has it */
+	return 0;
+}
+
+int
+migset_open(struct migset *s)
+{
+	enum layout_format want;
+
+	if (s->opened || s->have_fd || s->listed)
+		return s->code;
+	if ((s->format && *s->format && layout_from_name(s->format, &want) <
+	    0) || (s->dir_fd = open(s->dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return migset_list(s);	/* says why, as it would later */
+	s->have_fd = 1;
 	return 0;
 }
 

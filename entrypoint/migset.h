@@ -52,6 +52,7 @@ struct migset {
 	size_t nsorted;		/* m[0..nsorted) is sorted */
 	int opened;		/* the layout's listing began */
 	int no_dir;		/* ... and found no directory */
+	int dir_fd, have_fd;	/* migset_open(): the folder, open */
 	int listed;		/* migset_list() ran */
 	int code;		/* 0 or the exit code of a bad file */
 	size_t nfiles, nread;	/* files listed, files read so far */
@@ -87,6 +88,13 @@ void migset_release(struct migset *s);
  * also kept in s->code.
  */
 int migset_list(struct migset *s);
+/*
+ * Open the folder (and check [database] format) before anything else:
+ * what cannot be listed is said, and returns its exit code, before a
+ * connection is made, whatever the listing's steps do later.  Return 0 or
+ * that code (also in s->code).
+ */
+int migset_open(struct migset *s);
 /*
  * Read and hash the next few files (listing first when needed).  Return 1
  * while files remain, 0 when done, -1 when listing failed.  Shaped as

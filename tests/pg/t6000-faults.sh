@@ -101,6 +101,9 @@ emfile_scan() {
 		*"could not set up signal handling"*)
 			is "$rc" 71 "$name, ulimit -n $n: exit 71 (OS error)"
 			;;
+		*"could not create socket"*)
+			is "$rc" 71 "$name, ulimit -n $n: exit 71 (OS error), not a config error"
+			;;
 		*)
 			like "$err" "could not start \"(true|touch)\": Too many" \
 				"$name, ulimit -n $n: could not start ...: Too many open files"
