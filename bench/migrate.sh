@@ -86,6 +86,12 @@ out() {
 
 pg_start >/dev/null
 cd "$T" || exit 1
+# A quiet server for every tool alike: the apply rounds leave thousands of
+# new tables behind, and autovacuum working through them (and the
+# checkpoints of their WAL) moved the short no-op runs measured after
+# them by a quarter.  The cluster is this run's own.
+psql_q "ALTER SYSTEM SET autovacuum = off" >/dev/null
+psql_q "SELECT pg_reload_conf()" >/dev/null
 
 # mkmig DIR FROM TO: migrations FROM..TO into DIR, and their up sections
 # alone into DIR.up (what psql runs: the down section is no comment to it)
@@ -279,6 +285,7 @@ out rt_apply_dbmate "$rt_dbm"
 
 echo
 echo "no-op migrate with $N applied (median of $RUNS runs, interleaved)"
+psql_q "CHECKPOINT" >/dev/null	# the apply rounds' WAL, written now
 sec=$SECONDS
 NOOP_DB=${APPLY_TOOLS[0]}1
 url=$(pg_url "$NOOP_DB")
