@@ -26,6 +26,8 @@ case $BENCH_OUT in /* | "") ;; *) BENCH_OUT=$PWD/$BENCH_OUT ;; esac
 
 # shellcheck source=tests/pg/lib-pg.sh
 . "$SRCDIR/tests/pg/lib-pg.sh"
+# shellcheck source=bench/lib-bench.sh
+. "$SRCDIR/bench/lib-bench.sh"
 # shellcheck source=tests/pg/lib-layouts.sh
 . "$SRCDIR/tests/pg/lib-layouts.sh"
 cd "$T" || exit 1
@@ -34,21 +36,6 @@ pg_start
 newdb() {
 	PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $1"
 	psql -X -q -d postgres -c "CREATE DATABASE $1"
-}
-
-# ms CMD...: one run's wall time in milliseconds into $elapsed; st its status
-ms() {
-	local t0=${EPOCHREALTIME/./} t1
-	"$@" >/dev/null 2>"$T/last.err"
-	st=$?
-	t1=${EPOCHREALTIME/./}
-	elapsed=$(((t1 - t0) / 1000))
-}
-
-median() {
-	tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 }
-		END { if (NR == 0) { print "n/a"; exit }
-		print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
 run_ep() {
@@ -87,8 +74,8 @@ for l in $LAYOUTS; do
 			fi
 		done
 	done
-	e=$(echo "$ep_t" | median)
-	p=$(echo "$ps_t" | median)
+	e=$(echo "$ep_t" | median 1)
+	p=$(echo "$ps_t" | median 1)
 	printf '| %s | %s | %s | %s | %s |\n' "$l" "$files" "$e" "$p" \
 		"$(awk -v a="$p" -v b="$e" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
 	out "layout_${l//-/_}_ep" "$e"

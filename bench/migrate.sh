@@ -49,6 +49,8 @@ case $BENCH_OUT in /* | "") ;; *) BENCH_OUT=$PWD/$BENCH_OUT ;; esac
 
 # shellcheck source=tests/pg/lib-pg.sh
 . "$SRCDIR/tests/pg/lib-pg.sh"
+# shellcheck source=bench/lib-bench.sh
+. "$SRCDIR/bench/lib-bench.sh"
 
 [ -x "$EP" ] || { echo "bench: build $EP first (make)" >&2; exit 1; }
 EPS=
@@ -114,38 +116,8 @@ for f in migrations.up/*.sql; do
 	printf 'BEGIN;\n\\i %s\nCOMMIT;\n' "$f"
 done >psql-all.sql
 
-# Times come from bash 5's EPOCHREALTIME (microseconds, no fork).
-# ms CMD...: wall time of one run in ms into $elapsed, exit status in $st
-ms() {
-	local t0=${EPOCHREALTIME/./} t1
-	"$@" >/dev/null 2>"$T/last.err"
-	st=$?
-	t1=${EPOCHREALTIME/./}
-	elapsed=$(((t1 - t0) / 1000))
-}
-
-# us CMD...: one run's wall time in microseconds into $elapsed
-us() {
-	local t0=${EPOCHREALTIME/./} t1
-	"$@" >/dev/null 2>&1 || st=1
-	t1=${EPOCHREALTIME/./}
-	elapsed=$((t1 - t0))
-}
-
-# median [DIV]: the median of the numbers on stdin, divided by DIV
-median() {
-	tr ' ' '\n' | grep . | sort -n | awk -v div="${1:-1}" '{ a[NR] = $1 }
-		END { if (NR == 0) { print "n/a"; exit }
-		m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-		printf (div == 1 ? "%.0f" : "%.1f"), m / div }'
-}
-
 median_ms() {
 	median 1000
-}
-
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "n/a" && b != "n/a") printf "%.2f", a / b; else print "n/a" }'
 }
 
 dbmate_url() {

@@ -35,6 +35,8 @@ mkdir -p "$CACHE"
 
 # shellcheck source=tests/pg/lib-pg.sh
 . "$SRCDIR/tests/pg/lib-pg.sh"
+# shellcheck source=bench/lib-bench.sh
+. "$SRCDIR/bench/lib-bench.sh"
 
 [ -x "$EP" ] || { echo "bench: build $EP first (make)" >&2; exit 1; }
 
@@ -99,23 +101,6 @@ done
 } >psql-plan.sql
 printf '[database]\nurl = %s\n' "$DATABASE_URL" >bench.ini
 
-# ms CMD...: wall time of one run in microseconds into $elapsed
-ms() {
-	local t0=${EPOCHREALTIME/./} t1
-	"$@" >/dev/null 2>"$T/last.err" || echo "bench: $1 failed" >&2
-	t1=${EPOCHREALTIME/./}
-	elapsed=$((t1 - t0))
-}
-median() {
-	tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 }
-		END { if (NR == 0) { print "n/a"; exit }
-		m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-		printf "%.1f", m / 1000 }'
-}
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "n/a" }'
-}
-
 # sanity: every tool runs the whole plan
 "$EP" -c bench.ini migrate plan --json >traced.json 2>/dev/null ||
 	{ echo "bench: plan failed" >&2; cat "$T/last.err" >&2; exit 1; }
@@ -127,23 +112,30 @@ if [ -n "$UNTRACED" ] && ! "$UNTRACED" -c bench.ini migrate plan \
 	UNTRACED=
 fi
 
+# timed CMD...: us (µs into $elapsed), saying when CMD failed
+timed() {
+	st=0
+	us "$@"
+	[ "$st" = 0 ] || echo "bench: $1 failed" >&2
+}
+
 t_tr='' t_tx='' t_un='' t_ps=''
 for ((r = 0; r < RUNS; r++)); do
-	ms "$EP" -c bench.ini migrate plan --json
+	timed "$EP" -c bench.ini migrate plan --json
 	t_tr="$t_tr $elapsed"
-	ms "$EP" -c bench.ini migrate plan
+	timed "$EP" -c bench.ini migrate plan
 	t_tx="$t_tx $elapsed"
 	if [ -n "$UNTRACED" ]; then
-		ms "$UNTRACED" -c bench.ini migrate plan
+		timed "$UNTRACED" -c bench.ini migrate plan
 		t_un="$t_un $elapsed"
 	fi
-	ms psql -X -q -v ON_ERROR_STOP=1 -f psql-plan.sql
+	timed psql -X -q -v ON_ERROR_STOP=1 -f psql-plan.sql
 	t_ps="$t_ps $elapsed"
 done
-tr=$(echo "$t_tr" | median)
-tx=$(echo "$t_tx" | median)
-un=$(echo "$t_un" | median)
-ps=$(echo "$t_ps" | median)
+tr=$(echo "$t_tr" | median 1000)
+tx=$(echo "$t_tx" | median 1000)
+un=$(echo "$t_un" | median 1000)
+ps=$(echo "$t_ps" | median 1000)
 pg=$(psql -X -At -c 'SHOW server_version')
 
 echo "plan of $PLAN_N pending migrations, 50 tables of $ROWS rows (median of $RUNS runs, interleaved, ms)"

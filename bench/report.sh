@@ -19,6 +19,8 @@ if [ -z "${BASH_VERSION:-}" ]; then
 fi
 set -u
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib-bench.sh
+. "$SRCDIR/bench/lib-bench.sh"
 : "${EP:=$SRCDIR/build/entrypoint}"
 : "${EP_STATIC:=$SRCDIR/build/entrypoint-static}"
 : "${HELPERS:=$SRCDIR/build/helpers}"
@@ -109,12 +111,6 @@ m() {
 	echo "${M[$1]:-n/a}"
 }
 
-# ratio A B: A/B to two decimals; n/a when either is not a positive number
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 <= 0) print "n/a"
-		else printf "%.2f", a / b }'
-}
 # verdict A OP B: met / not met / unknown
 verdict() {
 	awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN {
