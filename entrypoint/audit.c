@@ -60,7 +60,6 @@ struct audit_priv {
 	char host[256];
 	char *sql_begin;	/* audit_begin_prepare(): the INSERT */
 	char *sql_output;	/* ... and the output's row */
-	char *sql_bound;	/* ... and the bound before them */
 	char bound[24];		/* stmt_bound() in ms, as text */
 	const char *bound_param[1];	/* { bound } */
 	const char *params[9];	/* and its parameters */
@@ -319,6 +318,19 @@ stmt_bound(long wait_ms)
 static const char sql_bound_local[] =
 	"SELECT pg_catalog.set_config('statement_timeout', $1, true)";
 
+/* The statement that bounds what follows it in a pipeline (stmt_bound). */
+static struct db_stmt
+bound_stmt(const struct audit_priv *p)
+{
+	struct db_stmt st;
+
+	memset(&st, 0, sizeof(st));
+	st.sql = sql_bound_local;
+	st.nparams = 1;
+	st.params = p->bound_param;
+	return st;
+}
+
 /* Connect for the audit trail: a session with its statements bounded. */
 static int
 connect_audit(const struct config *cfg, const struct audit_run *run,
@@ -347,10 +359,7 @@ exec_bounded(struct audit_priv *p, const char *what, const char *sql,
 		return db_exec(&p->db, what, sql, nparams, params);
 	text = db_sql(&p->db, sql);
 	memset(st, 0, sizeof(st));
-	p->bound_param[0] = p->bound;
-	st[0].sql = sql_bound_local;
-	st[0].nparams = 1;
-	st[0].params = p->bound_param;
+	st[0] = bound_stmt(p);
 	st[1].sql = text;
 	st[1].nparams = nparams;
 	st[1].params = params;
@@ -538,7 +547,6 @@ priv_free(struct audit_run *run)
 	free(p->actor);
 	free(p->sql_begin);
 	free(p->sql_output);
-	free(p->sql_bound);
 	free(p->release);
 	free(p);
 	run->priv = NULL;
@@ -623,6 +631,7 @@ begin_priv(const struct config *cfg, struct audit_run *run)
 	p->t0 = now_ms();
 	snprintf(p->bound, sizeof(p->bound), "%ld",
 	    stmt_bound(wait_for_db(cfg, run)));
+	p->bound_param[0] = p->bound;
 	masked = audit_mask_argv(run->argv, &cfg->env);
 	p->argv_array = audit_pg_array(masked);	/* escapes each */
 	p->argv_text = join_argv(masked);
@@ -809,11 +818,7 @@ audit_begin_prepare(const struct config *cfg, struct audit_run *run,
 	p->connected = 1;
 	row_params(cfg, run, p->params);
 	p->params[8] = "running";
-	p->sql_bound = xstrdup(sql_bound_local);
-	st[0].sql = p->sql_bound;
-	st[0].nparams = 1;
-	st[0].params = p->bound_param;
-	p->bound_param[0] = p->bound;
+	st[0] = bound_stmt(p);
 	p->sql_begin = db_sql(db, sql_begin);
 	st[1].sql = p->sql_begin;
 	st[1].nparams = 9;
@@ -933,10 +938,7 @@ end_with_output(struct audit_run *run, const char *const *params)
 		return 0;
 	sql = db_sql(&p->db, sql_end);
 	memset(st, 0, sizeof(st));
-	p->bound_param[0] = p->bound;
-	st[0].sql = sql_bound_local;	/* bounded as the rest (stmt_bound) */
-	st[0].nparams = 1;
-	st[0].params = p->bound_param;
+	st[0] = bound_stmt(p);	/* bounded as the rest (stmt_bound) */
 	st[1].sql = sql;
 	st[1].nparams = 12;
 	st[1].params = params;
