@@ -54,11 +54,10 @@ static const char sql_history_exists[] =
  * Open the audit trail's tables (when they are there) while the lock is
  * taken, so that its rows, sent with the applied list, are written to
  * tables the session has already opened (a backend's first INSERT into a
- * table it never opened costs it more than a round trip).  Bounded
- * first: another session's lock on the table must not hold migrate.
+ * table it never opened costs it more than a round trip).  Bounded first,
+ * as the audit rows are (the caller's extra[0]): another session's lock
+ * on the table must not hold migrate.
  */
-static const char sql_warm_bound[] =
-	"SELECT pg_catalog.set_config('statement_timeout', '5000', true)";
 static const char sql_warm[] =
 	"SELECT pg_catalog.pg_indexes_size(pg_catalog.to_regclass("
 	"pg_catalog.quote_ident($1) OPERATOR(pg_catalog.||) '.runs')), "
@@ -426,7 +425,7 @@ migsession_lock_read(struct migsession *ses, enum migsession_history mode)
 	st[1].nparams = 1;
 	st[1].params = params;
 	st[1].out = &exists_r;
-	st[2].sql = sql_warm_bound;
+	st[2] = ses->extra[0];
 	st[3].sql = sql_warm;
 	st[3].nparams = 1;
 	st[3].params = params;

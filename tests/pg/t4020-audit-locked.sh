@@ -75,11 +75,31 @@ migrate_locked req.ini 2 not_applied 69 0 "audit = required: not running"
 
 is "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND wait_event_type = 'Lock'")" \
 	"$before" "no session of ours left waiting on the lock"
+# required with a wait longer than the 5 s bound: its statements wait up
+# to that wait, not 5 s (the tables are opened under the same bound), and
+# once the lock is gone it writes its row and applies
+sed 's/^wait = 1s$/wait = 60s/' req.ini >req60.ini
+printf -- '-- migrate:up\nCREATE TABLE waited (id int);\n' >migrations/3_waited.sql
+"$EP" -c req60.ini migrate >mig.out 2>mig.err </dev/null &
+mig=$!
+track "$mig"
+waited_past_bound() {
+	[ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'entrypoint migrate' AND wait_event_type = 'Lock' AND now() - query_start > interval '7 s'")" = 1 ]
+}
+ok "required, wait = 60s: migrate still waits on the lock past 5 s" \
+	wait_for 30 waited_past_bound
+
 # the holder's backend ends (by its pid), and with it the lock
 backend=$(psql_q "SELECT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'runs' AND l.mode = 'AccessExclusiveLock' AND l.granted")
 is "$(psql_q "SELECT pg_terminate_backend($backend)")" t "the holder is ended"
 wait "$holder" 2>/dev/null
 ok "the lock is gone" wait_for 10 eval '! locked'
+wait "$mig"
+is "$?" 0 "required, wait = 60s: migrate applies once the lock is gone"
+is "$(psql_q "SELECT count(*) FROM pg_tables WHERE tablename = 'waited'")" 1 \
+	"the migration is applied"
+is "$(psql_q "SELECT status FROM entrypoint.runs WHERE command = 'migrate' ORDER BY started_at DESC LIMIT 1")" \
+	succeeded "with its row"
 run_ep -c be.ini run true
 is "$rc" 0 "with the lock gone, a run is recorded again"
 run_ep -c req.ini migrate
